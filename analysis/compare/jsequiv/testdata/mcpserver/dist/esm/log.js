@@ -1,0 +1,30 @@
+export var Level;
+(function (Level) {
+    Level[Level["Debug"] = 0] = "Debug";
+    Level[Level["Info"] = 1] = "Info";
+    Level[Level["Warn"] = 5] = "Warn";
+    Level[Level["Error"] = 6] = "Error";
+})(Level || (Level = {}));
+export var Channel;
+(function (Channel) {
+    Channel["Stdout"] = "stdout";
+    Channel["Stderr"] = "stderr";
+})(Channel || (Channel = {}));
+let threshold = Level.Info;
+export function setLevel(level) {
+    threshold = level;
+}
+export function log(level, message, channel = Channel.Stderr) {
+    if (level < threshold) {
+        return false;
+    }
+    const line = `[${Level[level]}] ${message}`;
+    if (channel === Channel.Stdout) {
+        console.log(line);
+    }
+    else {
+        console.error(line);
+    }
+    return true;
+}
+//# sourceMappingURL=log.js.map

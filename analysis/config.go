@@ -1,0 +1,76 @@
+package analysis
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mcpvet/mcpvet/analysis/registry"
+	"github.com/mcpvet/mcpvet/analysis/source"
+)
+
+// Environment variables the engine reads (DESIGN.md §4).
+const (
+	EnvCacheDir    = "MCPVET_CACHE_DIR"
+	EnvGitHubURL   = "MCPVET_GITHUB_URL"
+	EnvGitHubToken = "MCPVET_GITHUB_TOKEN"
+	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
+	// addresses and spoken to over plain http: mirrors inside a company network, test servers.
+	EnvGitHosts = "MCPVET_GIT_HOSTS"
+)
+
+// ConfigFromEnv wires an engine from the environment: npm's registry settings (npm_config_registry, the
+// project's and the user's .npmrc), MCPVET_GITHUB_URL / MCPVET_GITHUB_TOKEN for github.com upstreams (never
+// GITHUB_SERVER_URL, which names the reviewed repository's server), and MCPVET_CACHE_DIR.
+func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logger) (Config, error) {
+	var npmrcs []string
+	if workdir != "" {
+		npmrcs = append(npmrcs, filepath.Join(workdir, ".npmrc"))
+	}
+	if home := getenv("HOME"); home != "" {
+		npmrcs = append(npmrcs, filepath.Join(home, ".npmrc"))
+	}
+	rc, err := registry.LoadConfig(getenv, npmrcs...)
+	if err != nil {
+		return Config{}, fmt.Errorf("npm registry settings: %w", err)
+	}
+	cache := getenv(EnvCacheDir)
+	if cache == "" {
+		switch {
+		case getenv("XDG_CACHE_HOME") != "":
+			cache = filepath.Join(getenv("XDG_CACHE_HOME"), "mcpvet")
+		case getenv("HOME") != "":
+			cache = filepath.Join(getenv("HOME"), ".cache", "mcpvet")
+		default:
+			return Config{}, fmt.Errorf("no cache directory: set %s", EnvCacheDir)
+		}
+	}
+	gh := getenv(EnvGitHubURL)
+	if gh == "" {
+		gh = source.DefaultGitHubURL
+	}
+	u, err := url.Parse(gh)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Config{}, fmt.Errorf("%s=%q: want an http(s) URL", EnvGitHubURL, gh)
+	}
+	hosts := splitList(getenv(EnvGitHosts))
+	return Config{
+		Registry: registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
+		Fetcher: &source.Fetcher{
+			GitHubURL:    gh,
+			GitHubToken:  getenv(EnvGitHubToken),
+			CacheDir:     cache,
+			AllowedHosts: hosts,
+			Timeout:      10 * time.Minute,
+			Logger:       logger,
+		},
+		Logger: logger,
+	}, nil
+}
+
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}

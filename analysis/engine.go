@@ -1,0 +1,293 @@
+// Package analysis is mcpvet's engine: given dependency changes, it fetches each published package, finds
+// the upstream source it claims (or that its README points to), compares them file by file, and returns one
+// report.Report. It knows nothing of webhooks, tokens of the reviewed repository, or GitHub Actions: app/,
+// action/ and cmd/ turn their inputs into Requests and render the Report.
+//
+// It must not import app/, action/ or any GitHub API client.
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/mcpvet/mcpvet/analysis/archive"
+	"github.com/mcpvet/mcpvet/analysis/compare"
+	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/registry"
+	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/source"
+)
+
+// EcosystemNPM is the only ecosystem analysed so far.
+const EcosystemNPM = "npm"
+
+// MaxArchiveProblems is how many unsafe tarball entries are reported one by one before the rest are counted.
+const MaxArchiveProblems = 20
+
+// Config wires the engine to its outside world.
+type Config struct {
+	Registry *registry.Client
+	Fetcher  *source.Fetcher
+	Limits   archive.Limits
+	Logger   *slog.Logger
+	// Progress, when set, receives one line per step of long work (for terminals).
+	Progress func(msg string)
+}
+
+// Engine reviews dependency changes. It is safe for concurrent use when its Config's parts are.
+type Engine struct{ cfg Config }
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Limits == (archive.Limits{}) {
+		cfg.Limits = archive.DefaultLimits()
+	}
+	return &Engine{cfg: cfg}
+}
+
+// Request is one dependency change to review.
+type Request struct {
+	Ecosystem string
+	Name      string
+	From      string // "" when the dependency is added
+	To        string
+	MCP       bool
+	Locations []report.Location
+}
+
+// Check reviews every request and returns the finalised report. Failures that keep a package from being
+// reviewed become findings or report errors; Check itself only fails when ctx is done.
+func (e *Engine) Check(ctx context.Context, reqs []Request) (*report.Report, error) {
+	r := &report.Report{}
+	for _, req := range reqs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, err := e.checkOne(ctx, req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.Errors = append(r.Errors, report.Error{Package: req.Name + "@" + req.To, Message: err.Error()})
+		}
+		r.Packages = append(r.Packages, p)
+	}
+	r.Finalize()
+	return r, nil
+}
+
+func (e *Engine) progress(format string, args ...any) {
+	if e.cfg.Progress != nil {
+		e.cfg.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// checkOne reviews one change. A returned error means the package could not be reviewed; the package it
+// returns then carries an unverified finding saying so, so the verdict can never be pass.
+func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, error) {
+	p := report.Package{Ecosystem: req.Ecosystem, Name: req.Name, From: req.From, To: req.To, MCP: req.MCP, Locations: req.Locations}
+	if p.Ecosystem == "" {
+		p.Ecosystem = EcosystemNPM
+	}
+	if p.Ecosystem != EcosystemNPM {
+		return p, fmt.Errorf("%s packages are not analysed yet", p.Ecosystem)
+	}
+	add := func(f finding.Finding) { p.Findings = append(p.Findings, f) }
+	fail := func(err error) (report.Package, error) {
+		add(finding.New(finding.RuleNotVerified, "the package could not be reviewed: "+err.Error()))
+		return p, err
+	}
+
+	e.progress("%s: fetching packument", req.Name)
+	pack, err := e.cfg.Registry.Packument(ctx, req.Name)
+	if errors.Is(err, registry.ErrNotFound) {
+		add(finding.New(finding.RuleNotFound, fmt.Sprintf("%s is not in the registry", req.Name)))
+		return p, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	m, ok := pack.Versions[req.To]
+	if !ok {
+		add(finding.New(finding.RuleNotFound, fmt.Sprintf("%s has no version %s in the registry", req.Name, req.To)))
+		return p, nil
+	}
+	if req.From != "" {
+		if _, ok := pack.Versions[req.From]; !ok {
+			f := finding.New(finding.RuleNotFound, fmt.Sprintf("%s has no version %s (the version changed from) in the registry", req.Name, req.From))
+			f.Severity = finding.Info
+			f.Unverified = false
+			add(f)
+		}
+	}
+
+	e.progress("%s@%s: downloading tarball", req.Name, req.To)
+	tgz, err := e.cfg.Registry.Tarball(ctx, m)
+	var ie *registry.IntegrityError
+	if errors.As(err, &ie) {
+		f := finding.New(finding.RuleIntegrityMismatch, fmt.Sprintf(
+			"the tarball served for %s@%s does not match the registry's %s digest", req.Name, req.To, ie.Algorithm))
+		f.Evidence = fmt.Sprintf("dist.integrity %s-%s; downloaded bytes hash to %s-%s", ie.Algorithm, ie.Expected, ie.Algorithm, ie.Actual)
+		add(f)
+		return p, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	pkg, err := archive.ReadTarGz(bytes.NewReader(tgz), e.cfg.Limits)
+	if err != nil {
+		f := finding.New(finding.RuleUnsafeArchive, fmt.Sprintf("the tarball of %s@%s cannot be read safely: %v", req.Name, req.To, err))
+		f.Evidence = "dist.integrity " + m.Dist.Integrity
+		add(f)
+		return p, nil
+	}
+	for i, pr := range pkg.Problems {
+		if i == MaxArchiveProblems {
+			add(finding.New(finding.RuleUnsafeArchive, fmt.Sprintf("%d more unsafe tarball entries", len(pkg.Problems)-i)))
+			break
+		}
+		f := finding.New(finding.RuleUnsafeArchive, fmt.Sprintf("tarball entry %q: %s (%s)", pr.Path, pr.Kind, pr.Detail))
+		add(f)
+	}
+
+	up, res, notes, err := e.upstream(ctx, req, m, pkg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return p, ctx.Err()
+		}
+		add(finding.New(finding.RuleNoUpstream, err.Error()))
+		return p, nil
+	}
+	defer up.repo.Close()
+	p.Upstream = &report.Upstream{
+		Repo:         up.claim.String(),
+		Directory:    res.Directory,
+		Commit:       res.Commit,
+		ResolvedBy:   res.ResolvedBy,
+		Claim:        up.claim.Source,
+		FilesMatched: res.FilesMatched,
+		FilesTotal:   res.FilesTotal,
+		Notes:        append(notes, res.Notes...),
+	}
+	if up.claim.Inferred {
+		f := finding.New(finding.RuleUnclaimedSource, fmt.Sprintf(
+			"%s@%s names no repository; compared with %s, found in its %s", req.Name, req.To, up.claim.String(), up.claim.Source))
+		add(f)
+	}
+	if m.GitHead != "" && res.ResolvedBy != "gitHead" {
+		f := finding.New(finding.RuleGitHeadMissing, fmt.Sprintf(
+			"the published gitHead %s is not a commit of %s: the package was built from a commit that was never pushed, or from another repository", m.GitHead, up.claim.String()))
+		f.Evidence = "packument versions[" + req.To + "].gitHead"
+		add(f)
+	}
+
+	e.progress("%s@%s: comparing %d files with %s@%s", req.Name, req.To, len(pkg.Files), up.claim.String(), short(res.Commit))
+	cmp, err := compare.Published(ctx, compare.Input{Files: pkg.Files, Repo: up.repo, Dir: res.Directory, Commit: res.Commit})
+	if err != nil {
+		return fail(fmt.Errorf("compare with %s@%s: %w", up.claim.String(), short(res.Commit), err))
+	}
+	stats := cmp.Stats
+	p.Files = &stats
+	p.Upstream.Notes = append(p.Upstream.Notes, cmp.Notes...)
+	for _, f := range cmp.Findings {
+		add(f)
+	}
+	return p, nil
+}
+
+type upstream struct {
+	claim source.Claim
+	repo  *source.Repo
+}
+
+// upstream finds, fetches and resolves the repository to compare with: the claimed one, else the best of the
+// candidates inferred from homepage, bugs and README.
+func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest, pkg *archive.Package) (*upstream, *source.Resolution, []string, error) {
+	var claims []source.Claim
+	var notes []string
+	if len(m.Repository) > 0 && string(m.Repository) != "null" {
+		c, err := source.ParseRepository(m.Repository)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("the repository field cannot be used: %v", err))
+		} else {
+			claims = append(claims, c)
+		}
+	}
+	if len(claims) == 0 {
+		var readme []byte
+		for _, f := range pkg.Files {
+			if strings.EqualFold(strings.TrimSuffix(f.Path, ".md"), "readme") || strings.EqualFold(f.Path, "README") {
+				readme = f.Data
+				break
+			}
+		}
+		claims = source.InferCandidates(m.Homepage, m.Bugs, readme)
+	}
+	if len(claims) == 0 {
+		return nil, nil, nil, fmt.Errorf("%s@%s names no repository and none could be inferred from its homepage, bugs URL or README: nothing to compare with", req.Name, req.To)
+	}
+	files := make(map[string]string, len(pkg.Files))
+	for _, f := range pkg.Files {
+		files[f.Path] = source.BlobID(f.Data)
+	}
+	readFile := func(p string) ([]byte, error) {
+		if f, ok := pkg.File(p); ok {
+			return f.Data, nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	rr := source.ResolveRequest{Name: m.Name, Version: m.Version, GitHead: m.GitHead, Files: files, ReadFile: readFile}
+	var best *upstream
+	var bestRes *source.Resolution
+	var failures []string
+	for _, c := range claims {
+		e.progress("%s@%s: fetching %s", req.Name, req.To, c.String())
+		repo, err := e.cfg.Fetcher.Open(ctx, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil, ctx.Err()
+			}
+			failures = append(failures, fmt.Sprintf("%s (%s): %v", c.String(), c.Source, err))
+			continue
+		}
+		rr.Directory = c.Directory
+		res, err := source.Resolve(ctx, repo, rr)
+		if err != nil {
+			repo.Close()
+			failures = append(failures, fmt.Sprintf("%s: %v", c.String(), err))
+			continue
+		}
+		if bestRes == nil || res.FilesMatched > bestRes.FilesMatched {
+			if best != nil {
+				best.repo.Close()
+			}
+			best, bestRes = &upstream{claim: c, repo: repo}, res
+		} else {
+			repo.Close()
+		}
+		if !c.Inferred {
+			break
+		}
+	}
+	if best == nil {
+		sort.Strings(failures)
+		return nil, nil, nil, fmt.Errorf("no upstream repository could be fetched, so nothing was verified: %s", strings.Join(failures, "; "))
+	}
+	return best, bestRes, append(notes, failures...), nil
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

@@ -1,0 +1,434 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults and hard bounds of the client. Size limits can be lowered or raised per Client with Limits.
+const (
+	// DefaultMaxPackumentSize bounds a packument body (the largest real packuments are tens of MiB).
+	DefaultMaxPackumentSize = 128 << 20
+	// DefaultMaxTarballSize bounds a tarball as downloaded (compressed).
+	DefaultMaxTarballSize = 256 << 20
+	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
+	DefaultMaxRetryAfter = 30 * time.Second
+	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
+	DefaultRetries = 3
+	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
+	DefaultBackoff = 250 * time.Millisecond
+	// MaxBackoff caps the exponential backoff delay.
+	MaxBackoff = 10 * time.Second
+	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
+	DefaultTimeout = 2 * time.Minute
+	// MaxRedirects bounds the redirects followed for one request.
+	MaxRedirects = 10
+	// MaxURLLength bounds a dist.tarball URL.
+	MaxURLLength = 4096
+	// DefaultUserAgent is sent when Options.UserAgent is "".
+	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+)
+
+// Errors returned (wrapped) by the client.
+var (
+	// ErrNotFound reports a package, version or tarball the registry does not have (HTTP 404).
+	ErrNotFound = errors.New("not found")
+	// ErrTooLarge reports a response or file larger than its limit.
+	ErrTooLarge = errors.New("too large")
+	// ErrTarballURL reports a dist.tarball URL the client refuses to fetch.
+	ErrTarballURL = errors.New("refused tarball URL")
+	// ErrConfig reports an unusable registry configuration (for example a registry URL that is not
+	// http or https).
+	ErrConfig = errors.New("invalid registry configuration")
+)
+
+// StatusError reports an HTTP response status the client does not accept. URL never contains
+// credentials, query or fragment.
+type StatusError struct {
+	URL        string
+	StatusCode int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Limits bounds what the client accepts from a registry; zero fields take the defaults.
+type Limits struct {
+	MaxPackumentSize int64         // DefaultMaxPackumentSize
+	MaxTarballSize   int64         // DefaultMaxTarballSize
+	MaxRetryAfter    time.Duration // DefaultMaxRetryAfter
+}
+
+// Options tunes a Client. The zero value is usable.
+type Options struct {
+	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
+	// whose redirect policy also re-decides the Authorization header for every hop.
+	HTTPClient *http.Client
+	// CacheDir holds the tarball cache (CacheDir/npm/tarballs/…); "" disables the disk cache.
+	CacheDir string
+	// Retries is how many times a request failing with a network error, a timeout, HTTP 429 or 5xx is
+	// retried: 0 means DefaultRetries, a negative value means never.
+	Retries int
+	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to MaxBackoff,
+	// with jitter, and a Retry-After header (capped by Limits.MaxRetryAfter) can lengthen it.
+	Backoff time.Duration
+	// Timeout bounds each request attempt (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Logger receives retry and cache diagnostics (discarded when nil). It never receives tokens.
+	Logger *slog.Logger
+	// UserAgent is sent with every request (DefaultUserAgent when "").
+	UserAgent string
+	// Limits bounds response sizes.
+	Limits Limits
+}
+
+// Client reads packuments and tarballs from npm registries. It is safe for concurrent use.
+type Client struct {
+	defaultReg    *url.URL
+	defaultRegErr error
+	scopes        map[string]*url.URL
+	scopeErrs     map[string]error
+	tokens        map[string]string
+
+	hc        *http.Client
+	cacheDir  string
+	retries   int
+	backoff   time.Duration
+	timeout   time.Duration
+	userAgent string
+	limits    Limits
+	log       *slog.Logger
+
+	mu    sync.Mutex
+	packs map[string]*packEntry
+}
+
+// packEntry is one in-memory packument cache entry; done is closed once p/err are set.
+type packEntry struct {
+	done chan struct{}
+	p    *Packument
+	err  error
+}
+
+// New returns a Client for cfg. Invalid registry URLs in cfg are reported (as ErrConfig) by the calls
+// that would use them.
+func New(cfg Config, opts Options) *Client {
+	c := &Client{
+		scopes:    make(map[string]*url.URL),
+		scopeErrs: make(map[string]error),
+		tokens:    make(map[string]string, len(cfg.Tokens)),
+		cacheDir:  opts.CacheDir,
+		retries:   opts.Retries,
+		backoff:   opts.Backoff,
+		timeout:   opts.Timeout,
+		userAgent: opts.UserAgent,
+		limits:    opts.Limits,
+		log:       opts.Logger,
+		packs:     make(map[string]*packEntry),
+	}
+	if c.retries == 0 {
+		c.retries = DefaultRetries
+	} else if c.retries < 0 {
+		c.retries = 0
+	}
+	if c.backoff <= 0 {
+		c.backoff = DefaultBackoff
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	if c.limits.MaxPackumentSize <= 0 {
+		c.limits.MaxPackumentSize = DefaultMaxPackumentSize
+	}
+	if c.limits.MaxTarballSize <= 0 {
+		c.limits.MaxTarballSize = DefaultMaxTarballSize
+	}
+	if c.limits.MaxRetryAfter <= 0 {
+		c.limits.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+
+	reg := cfg.Registry
+	if reg == "" {
+		reg = DefaultRegistry
+	}
+	c.defaultReg, c.defaultRegErr = parseRegistry(reg)
+	for scope, reg := range cfg.Scopes {
+		if u, err := parseRegistry(reg); err != nil {
+			c.scopeErrs[scope] = err
+		} else {
+			c.scopes[scope] = u
+		}
+	}
+	for key, tok := range cfg.Tokens {
+		if k := normalizeNerfDart(strings.TrimSuffix(key, ":_authToken")); k != "" && tok != "" {
+			c.tokens[k] = tok
+		}
+	}
+
+	hc := http.Client{}
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	hc.CheckRedirect = c.checkRedirect(hc.CheckRedirect)
+	c.hc = &hc
+	return c
+}
+
+func parseRegistry(raw string) (*url.URL, error) {
+	norm, err := normalizeRegistry(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: registry: %v", ErrConfig, err)
+	}
+	return url.Parse(norm)
+}
+
+// registryFor returns the registry serving name (its scope's registry when configured).
+func (c *Client) registryFor(name string) (*url.URL, error) {
+	if scope := scopeOf(name); scope != "" {
+		if err := c.scopeErrs[scope]; err != nil {
+			return nil, fmt.Errorf("%s: %w", scope, err)
+		}
+		if u := c.scopes[scope]; u != nil {
+			return u, nil
+		}
+	}
+	return c.defaultReg, c.defaultRegErr
+}
+
+// Packument returns the full packument of name (requested with Accept: application/json). Results are
+// kept in memory for the Client's lifetime: asking twice, even concurrently, makes one request. A
+// missing package is ErrNotFound.
+func (c *Client) Packument(ctx context.Context, name string) (*Packument, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	reg, err := c.registryFor(name)
+	if err != nil {
+		return nil, fmt.Errorf("fetch packument %s: %w", name, err)
+	}
+	key := reg.String() + " " + name
+	for {
+		c.mu.Lock()
+		e, ok := c.packs[key]
+		if !ok {
+			e = &packEntry{done: make(chan struct{})}
+			c.packs[key] = e
+			c.mu.Unlock()
+			e.p, e.err = c.fetchPackument(ctx, reg, name)
+			if e.err != nil {
+				c.mu.Lock()
+				delete(c.packs, key)
+				c.mu.Unlock()
+			}
+			close(e.done)
+			return e.p, e.err
+		}
+		c.mu.Unlock()
+		select {
+		case <-e.done:
+			if e.err != nil && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+				continue // the request we waited for was cancelled by its own caller: try again
+			}
+			return e.p, e.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fetch packument %s: %w", name, context.Cause(ctx))
+		}
+	}
+}
+
+func (c *Client) fetchPackument(ctx context.Context, reg *url.URL, name string) (*Packument, error) {
+	u, err := url.Parse(reg.String() + escapeName(name))
+	if err != nil {
+		return nil, fmt.Errorf("fetch packument %s: %w", name, err)
+	}
+	body, err := c.get(ctx, u, reg, "application/json", c.limits.MaxPackumentSize)
+	if err != nil {
+		return nil, fmt.Errorf("fetch packument %s: %w", name, err)
+	}
+	p, err := decodePackument(name, body)
+	if err != nil {
+		return nil, fmt.Errorf("fetch packument %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Version returns the manifest of name at version, which may also be a dist-tag such as "latest". A
+// version the packument does not list is ErrNotFound.
+func (c *Client) Version(ctx context.Context, name, version string) (*Manifest, error) {
+	p, err := c.Packument(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if m := p.Versions[version]; m != nil {
+		return m, nil
+	}
+	if tagged, ok := p.DistTags[version]; ok {
+		if m := p.Versions[tagged]; m != nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%s@%s: %w", name, quoteBounded(version), ErrNotFound)
+}
+
+// registryKey carries the registry a request is made for, so that redirects can decide on auth.
+type registryKey struct{}
+
+// get fetches u with retries and returns at most limit bytes of a 200 response body.
+func (c *Client) get(ctx context.Context, u, reg *url.URL, accept string, limit int64) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		body, retryAfter, retryable, err := c.attempt(ctx, u, reg, accept, limit)
+		if err == nil {
+			return body, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("GET %s: %w", redactURL(u), context.Cause(ctx))
+		}
+		if !retryable || attempt >= c.retries {
+			if attempt > 0 {
+				return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
+			}
+			return nil, err
+		}
+		delay := c.backoffDelay(attempt)
+		if retryAfter > 0 {
+			delay = max(delay, min(retryAfter, c.limits.MaxRetryAfter))
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "npm registry request failed, retrying",
+			slog.String("url", redactURL(u)), slog.Int("attempt", attempt+1),
+			slog.Duration("delay", delay), slog.String("error", err.Error()))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("GET %s: %w (last error: %v)", redactURL(u), context.Cause(ctx), err)
+		case <-t.C:
+		}
+	}
+}
+
+// backoffDelay is Backoff·2^attempt, capped at MaxBackoff, with jitter in [d/2, d].
+func (c *Client) backoffDelay(attempt int) time.Duration {
+	d := c.backoff
+	for i := 0; i < attempt && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, MaxBackoff)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// attempt makes one request. retryable says whether the failure is worth retrying.
+func (c *Client) attempt(ctx context.Context, u, reg *url.URL, accept string, limit int64) (body []byte, retryAfter time.Duration, retryable bool, err error) {
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, registryKey{}, reg), c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("GET %s: %w", redactURL(u), err)
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", c.userAgent)
+	if tok := tokenFor(c.tokens, u, reg); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its URL may be a redirect target we have not vetted
+		}
+		var rerr *redirectError
+		return nil, 0, !errors.As(err, &rerr), fmt.Errorf("GET %s: %w", redactURL(u), err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, 0, false, fmt.Errorf("GET %s: %w", redactURL(u), ErrNotFound)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		_, _ = io.CopyN(io.Discard, resp.Body, 4096) // let the connection be reused
+		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), true,
+			&StatusError{URL: redactURL(u), StatusCode: resp.StatusCode}
+	default:
+		return nil, 0, false, &StatusError{URL: redactURL(u), StatusCode: resp.StatusCode}
+	}
+	if resp.ContentLength > limit {
+		return nil, 0, false, fmt.Errorf("GET %s: %w: %d bytes, limit %d", redactURL(u), ErrTooLarge, resp.ContentLength, limit)
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, 0, true, fmt.Errorf("GET %s: read body: %w", redactURL(u), err)
+	}
+	if int64(len(body)) > limit {
+		return nil, 0, false, fmt.Errorf("GET %s: %w: more than %d bytes", redactURL(u), ErrTooLarge, limit)
+	}
+	return body, 0, false, nil
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent or invalid.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(time.Hour/time.Second) {
+			return time.Hour
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), time.Hour)
+	}
+	return 0
+}
+
+// redirectError is a redirect the client refused to follow; it is not retried.
+type redirectError struct{ msg string }
+
+func (e *redirectError) Error() string { return e.msg }
+
+// checkRedirect wraps the HTTP client's redirect policy: at most MaxRedirects hops, only http(s)
+// targets without credentials, and the Authorization header decided afresh for each target by the
+// nerf-dart rules, so a registry cannot redirect a token to another host.
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > MaxRedirects {
+			return &redirectError{fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return &redirectError{fmt.Sprintf("refused redirect to a %s URL", quoteBounded(req.URL.Scheme))}
+		}
+		if req.URL.User != nil {
+			return &redirectError{"refused redirect to a URL with credentials"}
+		}
+		req.Header.Del("Authorization")
+		reg, _ := req.Context().Value(registryKey{}).(*url.URL)
+		if tok := tokenFor(c.tokens, req.URL, reg); tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/mcpvet/mcpvet/analysis"
+	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/internal/fixtures"
+)
+
+const usage = `mcpvet reviews MCP servers and other npm dependencies against their source.
+
+Usage:
+  mcpvet check [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
+  mcpvet demo  [--format text|json|markdown]
+
+Exit codes: 0 no blocking finding, 1 blocking finding, 2 usage or configuration error, 3 no verdict.
+`
+
+// errUsage marks errors that are the caller's to fix.
+var errUsage = errors.New("usage")
+
+// run is the whole program; main only supplies the process's environment.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return report.ExitUsage
+	}
+	var err error
+	code := report.ExitPass
+	switch args[0] {
+	case "check":
+		code, err = runCheck(ctx, args[1:], stdout, stderr, getenv)
+	case "demo":
+		code, err = runDemo(ctx, args[1:], stdout, stderr, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return report.ExitPass
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpvet: %v\n", err)
+		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+			return report.ExitUsage
+		}
+		return report.ExitIncomplete
+	}
+	return code
+}
+
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output format: text, json or markdown")
+	return fs, format
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// parseSpec reads "<name>@<from>..<to>" or "<name>@<version>"; scoped names keep their leading "@".
+func parseSpec(s string) (analysis.Request, error) {
+	at := strings.LastIndex(s, "@")
+	if at <= 0 {
+		return analysis.Request{}, fmt.Errorf("%w: %q: want <name>@<from>..<to> or <name>@<version>", errUsage, s)
+	}
+	name, versions := s[:at], s[at+1:]
+	req := analysis.Request{Ecosystem: analysis.EcosystemNPM, Name: name, To: versions}
+	if from, to, ok := strings.Cut(versions, ".."); ok {
+		req.From, req.To = from, to
+		if from == "" {
+			return analysis.Request{}, fmt.Errorf("%w: %q: empty <from> version", errUsage, s)
+		}
+	}
+	if req.To == "" || strings.ContainsAny(req.To, " /\\") || strings.ContainsAny(req.From, " /\\") {
+		return analysis.Request{}, fmt.Errorf("%w: %q: want exact versions", errUsage, s)
+	}
+	return req, nil
+}
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
+	fs, format := newFlags("check", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() == 0 {
+		return 0, fmt.Errorf("%w: check needs at least one <name>@<from>..<to>", errUsage)
+	}
+	var reqs []analysis.Request
+	for _, a := range fs.Args() {
+		req, err := parseSpec(a)
+		if err != nil {
+			return 0, err
+		}
+		req.MCP = true // asked for by name: reviewed with the fail-closed rules of an MCP server
+		reqs = append(reqs, req)
+	}
+	wd, _ := os.Getwd()
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg, err := analysis.ConfigFromEnv(getenv, wd, logger)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if isTerminal(stderr) {
+		cfg.Progress = func(msg string) { fmt.Fprintf(stderr, "… %s\n", msg) }
+	}
+	rep, err := analysis.New(cfg).Check(ctx, reqs)
+	if err != nil {
+		return 0, err
+	}
+	if err := report.Write(stdout, rep, f); err != nil {
+		return 0, err
+	}
+	return rep.ExitCode(), nil
+}
+
+// runDemo reviews the postmark-mcp incident's look-alike offline: a fixture repository served by a real git
+// http-backend and two tarballs served by an in-process npm registry, through the same path as check.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
+	fs, format := newFlags("demo", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() != 0 {
+		return 0, fmt.Errorf("%w: demo takes no arguments", errUsage)
+	}
+	dir, err := os.MkdirTemp("", "mcpvet-demo-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	world, err := fixtures.Start(ctx, dir)
+	if err != nil {
+		return 0, fmt.Errorf("start the demo's registry and git server: %w", err)
+	}
+	defer world.Close()
+	env := world.Env(dir)
+	demoEnv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "HOME" {
+			return dir // no user .npmrc in the demo
+		}
+		return getenv(k)
+	}
+	fmt.Fprintf(stderr, "demo: npm registry at %s, git server at %s (offline fixtures)\n", world.RegistryURL, world.GitURL)
+	fmt.Fprintf(stderr, "demo: mcpvet check %s\n\n", fixtures.DemoSpec)
+	return runCheck(ctx, []string{"--format", *format, fixtures.DemoSpec}, stdout, stderr, demoEnv)
+}
+
+// isTerminal reports whether w is a character device (a terminal), where progress lines help.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
