@@ -191,6 +191,23 @@ func (b *builds) configNote() string {
 	return " with the options of " + b.tsconfig
 }
 
+// explains reports whether a conventional upstream source of f (src/…, the tsconfig rootDir) transpiles to
+// f with no unexplained token.
+func (b *builds) explains(ctx context.Context, f archive.File) (bool, error) {
+	b.load(ctx)
+	for _, p := range b.candidates(f.Path) {
+		code, err := b.c.repo.ReadBlob(ctx, b.c.tree[p].ID)
+		if err != nil {
+			return false, fmt.Errorf("read upstream %s: %w", p, err)
+		}
+		res, err := jsequiv.Compare(jsequiv.File{Path: f.Path, Code: f.Data}, jsequiv.File{Path: p, Code: code}, b.opts)
+		if err == nil && res.Unexplained == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // findSource picks the upstream file a shipped script was built from: a conventional path first, else the
 // upstream script that explains most of its tokens.
 func (b *builds) findSource(ctx context.Context, shipped jsequiv.File) (string, float64, error) {

@@ -16,7 +16,15 @@ const (
 	kindDeclaration          // TypeScript declarations: never executed
 	kindSourceMap            // a source map: checked against upstream when it carries sourcesContent
 	kindExecutable           // anything else that runs: native addons, wasm, shell, shebang scripts, binding.gyp
+	kindDoc                  // documentation and images: nothing executes them
 )
+
+var docExt = map[string]bool{
+	".md": true, ".markdown": true, ".txt": true, ".rst": true, ".adoc": true,
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".svg": true, ".ico": true, ".webp": true,
+}
+
+var docNames = []string{"license", "licence", "changelog", "notice", "authors", "contributing", "history", "readme", "copying"}
 
 var scriptExt = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".jsx": true, ".ts": true, ".tsx": true, ".mts": true, ".cts": true}
 
@@ -45,6 +53,13 @@ func kindOf(f archive.File) fileKind {
 		return kindExecutable
 	case f.Mode&0o111 != 0 && isBinary(f.Data):
 		return kindExecutable
+	case docExt[ext]:
+		return kindDoc
+	}
+	for _, d := range docNames {
+		if strings.HasPrefix(name, d) {
+			return kindDoc
+		}
 	}
 	return kindOther
 }

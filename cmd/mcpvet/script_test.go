@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"strconv"
@@ -22,12 +23,15 @@ func TestMain(m *testing.M) {
 	})
 }
 
+var update = flag.Bool("update", false, "rewrite the golden files that scripts compare with (cmp)")
+
 // TestScripts runs the CLI scripts in testdata/script against a fixture world (npm registry and git server)
 // started for each script; $REGISTRY and $GITURL name them.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:  "testdata/script",
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
 		Setup: func(env *testscript.Env) error {
 			w, err := fixtures.Start(context.Background(), env.WorkDir+"/.world")
 			if err != nil {

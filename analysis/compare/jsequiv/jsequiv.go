@@ -300,6 +300,12 @@ func isESM(toks []tok) bool {
 	return false
 }
 
+// Bounds for slideDeletes, so that long repetitive runs stay linear.
+const (
+	maxSlide    = 64   // positions tried in each direction
+	maxSlideRun = 4096 // longer deletions are not moved
+)
+
 // slideDeletes moves each pure deletion (a Delete between two Equal edits)
 // along the runs of equal tokens around it to the position that spans the
 // fewest shipped lines, preferring a run that starts a line: the same tokens
@@ -312,11 +318,14 @@ func slideDeletes(edits []seqdiff.Edit, a []int32, toks []tok) []seqdiff.Edit {
 			continue
 		}
 		n := e.A1 - e.A0
+		if n > maxSlideRun {
+			continue
+		}
 		lo, hi := e.A0, e.A0
-		for lo > edits[k-1].A0 && a[lo-1] == a[lo-1+n] {
+		for lo > edits[k-1].A0 && lo > e.A0-maxSlide && a[lo-1] == a[lo-1+n] {
 			lo--
 		}
-		for hi < edits[k+1].A1-n && a[hi] == a[hi+n] {
+		for hi < edits[k+1].A1-n && hi < e.A0+maxSlide && a[hi] == a[hi+n] {
 			hi++
 		}
 		if lo == hi {

@@ -282,8 +282,12 @@ func normalize(ship, up []tok, cjs bool, helpers map[string]int) ([]tok, []tok, 
 	}
 	ship = dropEmptyExport(ship)
 	up = dropEmptyExport(up)
-	ship = canonClasses(ship)
-	up = canonClasses(up)
+	var ok1, ok2 bool
+	ship, ok1 = canonClasses(ship)
+	up, ok2 = canonClasses(up)
+	if !ok1 || !ok2 {
+		notes = append(notes, "class normalisation stopped at its work budget (deeply nested classes); some classes compared as printed")
+	}
 	return ship, up, notes
 }
 
@@ -989,9 +993,17 @@ func enumMembers(body []tok) map[string][]tok {
 	return m
 }
 
+// classWorkPerToken bounds canonClasses' work (tokens scanned) to this many
+// times the stream length: deeply nested classes would otherwise make it
+// quadratic. Classes beyond the budget are left as they are (which can only
+// add residue) and a note says so.
+const classWorkPerToken = 16
+
 // canonClasses moves every class constructor to the front of its body and
-// drops bare field declarations of parameter properties.
-func canonClasses(s []tok) []tok {
+// drops bare field declarations of parameter properties. ok is false when the
+// work budget ran out.
+func canonClasses(s []tok) (out []tok, ok bool) {
+	budget := classWorkPerToken*len(s) + 1024
 	for c := len(s) - 1; c >= 0; c-- {
 		if s[c].kind != kIdent || s[c].text != "class" || isPropertyName(s, c) {
 			continue
@@ -1003,6 +1015,9 @@ func canonClasses(s []tok) []tok {
 		close := closeOf(s, open)
 		if close < 0 {
 			continue
+		}
+		if budget -= 3 * (close - c); budget < 0 {
+			return s, false
 		}
 		members := classMembers(s, open+1, close)
 		ctor := -1
@@ -1027,12 +1042,11 @@ func canonClasses(s []tok) []tok {
 			}
 			body = append(body, s[m[0]:m[1]]...)
 		}
-		// A field before the constructor may have lost its ';' separator
-		// position; esbuild always prints one, so lengths only shrink.
+		// Members are only moved or dropped, so the body never grows.
 		n := copy(s[open+1:], body)
 		s = append(s[:open+1+n], s[close:]...)
 	}
-	return s
+	return s, true
 }
 
 // classBodyOpen returns the index of the '{' opening the body of the class
