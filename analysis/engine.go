@@ -59,9 +59,18 @@ type Request struct {
 	Ecosystem string
 	Name      string
 	From      string // "" when the dependency is added
-	To        string
+	// To is the version to review: exact, or a dist-tag or range that is resolved against the registry the
+	// way npm would resolve it now (an unpinned MCP launch runs whatever that is).
+	To string
+	// MCP is true when the caller already knows this is an MCP server (an MCP configuration launches it);
+	// MCPReason says why. Otherwise the registry manifest decides.
 	MCP       bool
+	MCPReason string
+	// All reviews the package even when it is not an MCP server (policy scope "all").
+	All       bool
 	Locations []report.Location
+	// Findings the caller already made about this change (unpinned launches, non-registry sources).
+	Findings []finding.Finding
 }
 
 // Check reviews every request and returns the finalised report. Failures that keep a package from being
@@ -72,14 +81,16 @@ func (e *Engine) Check(ctx context.Context, reqs []Request) (*report.Report, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p, err := e.checkOne(ctx, req)
+		p, inScope, err := e.checkOne(ctx, req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			r.Errors = append(r.Errors, report.Error{Package: req.Name + "@" + req.To, Message: err.Error()})
 		}
-		r.Packages = append(r.Packages, p)
+		if inScope {
+			r.Packages = append(r.Packages, p)
+		}
 	}
 	r.Finalize()
 	return r, nil
@@ -91,17 +102,35 @@ func (e *Engine) progress(format string, args ...any) {
 	}
 }
 
-// checkOne reviews one change. A returned error means the package could not be reviewed; the package it
-// returns then carries an unverified finding saying so, so the verdict can never be pass.
-func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, error) {
+// checkOne reviews one change and says whether it is in scope (an MCP server, or scope "all"). A returned
+// error means the package could not be reviewed; the package it returns then carries an unverified finding
+// saying so, so the verdict can never be pass.
+func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, bool, error) {
+	p, err := e.review(ctx, &req)
+	return p, req.MCP || req.All, err
+}
+
+func (e *Engine) review(ctx context.Context, req *Request) (report.Package, error) {
 	p := report.Package{Ecosystem: req.Ecosystem, Name: req.Name, From: req.From, To: req.To, MCP: req.MCP, Locations: req.Locations}
+	p.Findings = append(p.Findings, req.Findings...)
 	if p.Ecosystem == "" {
 		p.Ecosystem = EcosystemNPM
 	}
-	if p.Ecosystem != EcosystemNPM {
-		return p, fmt.Errorf("%s packages are not analysed yet", p.Ecosystem)
-	}
 	add := func(f finding.Finding) { p.Findings = append(p.Findings, f) }
+	if req.MCP && req.MCPReason != "" {
+		add(finding.Finding{Rule: finding.RuleMCPServer, Severity: finding.Info, Message: "MCP server: " + req.MCPReason})
+	}
+	if p.Ecosystem != EcosystemNPM {
+		f := finding.New(finding.RuleNotAnalysed, fmt.Sprintf("%s packages are listed but not analysed yet: %s %s was not compared with its source", p.Ecosystem, req.Name, req.To))
+		if req.MCP {
+			f.Severity, f.Unverified = finding.Block, true // an MCP server nobody checked is never a pass
+		}
+		add(f)
+		return p, nil
+	}
+	if req.To == "" {
+		return p, nil // removed: nothing new runs
+	}
 	fail := func(err error) (report.Package, error) {
 		add(finding.New(finding.RuleNotVerified, "the package could not be reviewed: "+err.Error()))
 		return p, err
@@ -116,10 +145,24 @@ func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, err
 	if err != nil {
 		return fail(err)
 	}
-	m, ok := pack.Versions[req.To]
-	if !ok {
+	to, how := resolveVersion(pack, req.To)
+	if to == "" {
 		add(finding.New(finding.RuleNotFound, fmt.Sprintf("%s has no version %s in the registry", req.Name, req.To)))
 		return p, nil
+	}
+	if how != "" {
+		add(finding.Finding{Rule: finding.RuleResolvedVersion, Severity: finding.Info,
+			Message: fmt.Sprintf("%s %q resolves to %s today (%s); that is what was reviewed", req.Name, req.To, to, how)})
+		p.To, req.To = to, to
+	}
+	m := pack.Versions[to]
+	if !req.MCP {
+		if why := mcpReason(m); why != "" {
+			req.MCP, p.MCP = true, true
+			add(finding.Finding{Rule: finding.RuleMCPServer, Severity: finding.Info, Message: "MCP server: " + why})
+		} else if !req.All {
+			return p, nil // out of scope: not reviewed further
+		}
 	}
 	if req.From != "" {
 		if _, ok := pack.Versions[req.From]; !ok {
@@ -159,7 +202,7 @@ func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, err
 		add(f)
 	}
 
-	up, res, notes, err := e.upstream(ctx, req, m, pkg)
+	up, res, notes, err := e.upstream(ctx, *req, m, pkg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return p, ctx.Err()

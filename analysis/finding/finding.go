@@ -95,6 +95,12 @@ const (
 	RuleIntegrityMismatch    = "publish/integrity-mismatch"
 	RuleUnsafeArchive        = "publish/unsafe-archive"
 	RuleNotFound             = "publish/not-found"
+	RuleNonRegistrySource    = "source/non-registry"
+	RuleUnpinnedServer       = "mcp/unpinned-server"
+	RuleUnresolvableServer   = "mcp/unresolvable-server"
+	RuleNotAnalysed          = "source/not-analysed"
+	RuleResolvedVersion      = "publish/resolved-version"
+	RuleMCPServer            = "mcp/server"
 )
 
 // Rules lists every rule with its default severity, in documentation order.
@@ -119,6 +125,12 @@ func Rules() []Rule {
 		{RuleIntegrityMismatch, Block, false, "tarball bytes do not match the registry's dist.integrity"},
 		{RuleUnsafeArchive, Block, false, "tarball holds links, devices, path escapes, duplicates, or exceeds limits"},
 		{RuleNotFound, Block, true, "package or version not in the registry"},
+		{RuleNonRegistrySource, Warn, true, "the dependency now comes from git, a tarball URL or a local path, which cannot be compared with a registry release"},
+		{RuleNotAnalysed, Info, false, "an ecosystem mcpvet lists but does not analyse yet (PyPI); block, unverified, for an MCP server"},
+		{RuleResolvedVersion, Info, false, "a dist-tag or range was resolved to the version it names today, which was reviewed"},
+		{RuleMCPServer, Info, false, "why the package is treated as an MCP server"},
+		{RuleUnpinnedServer, Warn, false, "an MCP server launched without an exact version (block when a pinned server becomes unpinned)"},
+		{RuleUnresolvableServer, Warn, false, "an MCP server whose package cannot be named (placeholders, local code)"},
 	}
 }
 

@@ -108,7 +108,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if err != nil {
 			return 0, err
 		}
-		req.MCP = true // asked for by name: reviewed with the fail-closed rules of an MCP server
+		req.All = true // asked for by name: reviewed whether or not it is an MCP server
 		reqs = append(reqs, req)
 	}
 	wd, _ := os.Getwd()

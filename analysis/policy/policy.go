@@ -1,0 +1,247 @@
+// Package policy reads mcpvet's configuration file, .github/mcpvet.yml, and applies it to a report: which
+// dependencies are in scope, per-rule severities, and scoped, justified, expiring exceptions.
+//
+// The file is always read from the pull request's base, never its head, so a pull request cannot weaken its
+// own review; callers pass the base tree's bytes. It must not import app/, action/ or any GitHub client.
+package policy
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"deps.dev/util/semver"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/report"
+)
+
+// Path is where the policy lives in the reviewed repository.
+const Path = ".github/mcpvet.yml"
+
+// Limits on the policy file (it is the base branch's, but still parsed defensively).
+const (
+	MaxSize       = 1 << 20
+	MaxExceptions = 1000
+)
+
+// Scopes.
+const (
+	ScopeMCP = "mcp" // only MCP servers are reviewed (default)
+	ScopeAll = "all" // every dependency change is reviewed
+)
+
+// RuleExpiredException is reported on packages an expired exception would have matched.
+const RuleExpiredException = "repo/expired-exception"
+
+// Config is a parsed policy.
+type Config struct {
+	Scope string
+	// Rules overrides default severities; "" turns a rule off.
+	Rules      map[string]finding.Severity
+	Exceptions []Exception
+	// Source names where the policy came from ("defaults" or the file).
+	Source string
+}
+
+// Exception waives rules for some versions of one package, for a reason, until a date.
+type Exception struct {
+	Package  string
+	Versions string // npm range; "" = every version
+	Rules    []string
+	Reason   string
+	Expires  time.Time
+	Line     int
+
+	constraint *semver.Constraint
+}
+
+// Default is the policy when the repository has none.
+func Default() *Config {
+	return &Config{Scope: ScopeMCP, Rules: map[string]finding.Severity{}, Source: "defaults"}
+}
+
+type file struct {
+	Scope      string            `yaml:"scope"`
+	Rules      map[string]string `yaml:"rules"`
+	Exceptions []struct {
+		Package  string   `yaml:"package"`
+		Versions string   `yaml:"versions"`
+		Rules    []string `yaml:"rules"`
+		Reason   string   `yaml:"reason"`
+		Expires  string   `yaml:"expires"`
+	} `yaml:"exceptions"`
+}
+
+// Parse reads a policy file. Errors name the file and the line.
+func Parse(name string, data []byte) (*Config, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: %d bytes; a policy file may have at most %d", name, len(data), MaxSize)
+	}
+	var f file
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField()) // duplicate keys are errors by default
+		if err := dec.Decode(&f); err != nil {
+			return nil, fmt.Errorf("%s:%s", name, yamlError(err))
+		}
+	}
+	ast, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s", name, yamlError(err))
+	}
+	line := func(path string) int {
+		p, err := yaml.PathString(path)
+		if err != nil {
+			return 0
+		}
+		n, err := p.FilterFile(ast)
+		if err != nil || n == nil || n.GetToken() == nil {
+			return 0
+		}
+		return n.GetToken().Position.Line
+	}
+	fail := func(path, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s", name, line(path), fmt.Sprintf(format, args...))
+	}
+	c := Default()
+	c.Source = name
+	switch f.Scope {
+	case "", ScopeMCP:
+	case ScopeAll:
+		c.Scope = ScopeAll
+	default:
+		return nil, fail("$.scope", "scope %q: want mcp or all", f.Scope)
+	}
+	for id, sev := range f.Rules {
+		if _, ok := finding.Lookup(id); !ok && id != RuleExpiredException {
+			return nil, fail("$.rules", "unknown rule %q (docs/rules.md lists them)", id)
+		}
+		s, err := finding.ParseSeverity(sev)
+		if err != nil {
+			return nil, fail("$.rules", "rule %s: %v", id, err)
+		}
+		c.Rules[id] = s
+	}
+	if len(f.Exceptions) > MaxExceptions {
+		return nil, fail("$.exceptions", "%d exceptions; at most %d", len(f.Exceptions), MaxExceptions)
+	}
+	for i, e := range f.Exceptions {
+		at := fmt.Sprintf("$.exceptions[%d]", i)
+		x := Exception{Package: e.Package, Versions: e.Versions, Rules: e.Rules, Reason: strings.TrimSpace(e.Reason), Line: line(at + ".package")}
+		if x.Package == "" {
+			return nil, fail(at, "exception without a package")
+		}
+		if x.Reason == "" {
+			return nil, fail(at+".package", "exception for %s has no reason", x.Package)
+		}
+		if e.Expires == "" {
+			return nil, fail(at+".package", "exception for %s has no expires date (YYYY-MM-DD)", x.Package)
+		}
+		t, err := time.Parse(time.DateOnly, e.Expires)
+		if err != nil {
+			return nil, fail(at+".expires", "exception for %s: expires %q: want YYYY-MM-DD", x.Package, e.Expires)
+		}
+		x.Expires = t.Add(24*time.Hour - time.Nanosecond) // valid through the whole day
+		if x.Versions != "" {
+			con, err := semver.NPM.ParseConstraint(x.Versions)
+			if err != nil {
+				return nil, fail(at+".versions", "exception for %s: versions %q is not an npm range: %v", x.Package, x.Versions, err)
+			}
+			x.constraint = con
+		}
+		for _, r := range x.Rules {
+			if _, ok := finding.Lookup(r); !ok {
+				return nil, fail(at+".rules", "exception for %s: unknown rule %q", x.Package, r)
+			}
+		}
+		c.Exceptions = append(c.Exceptions, x)
+	}
+	return c, nil
+}
+
+// yamlError keeps go-yaml's "[line:col] message" but drops its source excerpt.
+func yamlError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	if strings.HasPrefix(msg, "[") {
+		if end := strings.Index(msg, "]"); end > 0 {
+			pos := msg[1:end]
+			lineNo, _, _ := strings.Cut(pos, ":")
+			return lineNo + ": " + strings.TrimSpace(msg[end+1:])
+		}
+	}
+	return " " + msg
+}
+
+// Severity returns the effective severity of a rule: the policy's override, else its default.
+func (c *Config) Severity(rule string, def finding.Severity) finding.Severity {
+	if s, ok := c.Rules[rule]; ok {
+		return s
+	}
+	return def
+}
+
+// matches reports whether e covers version of pkg.
+func (e *Exception) matches(pkg, version string) bool {
+	if e.Package != pkg {
+		return false
+	}
+	return e.constraint == nil || e.constraint.Match(version)
+}
+
+func (e *Exception) coversRule(rule string) bool {
+	if len(e.Rules) == 0 {
+		return true
+	}
+	for _, r := range e.Rules {
+		if r == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply sets every finding's severity from the policy, waives what live exceptions cover, reports expired
+// exceptions that would have matched, and re-finalises the report.
+func (c *Config) Apply(r *report.Report, now time.Time) {
+	for i := range r.Packages {
+		p := &r.Packages[i]
+		var out []finding.Finding
+		expired := map[int]bool{}
+		for _, f := range p.Findings {
+			if s, ok := c.Rules[f.Rule]; ok {
+				if s == "" {
+					continue // turned off
+				}
+				f.Severity = s
+			}
+			for j := range c.Exceptions {
+				e := &c.Exceptions[j]
+				if !e.matches(p.Name, p.To) || !e.coversRule(f.Rule) || f.Severity == finding.Info {
+					continue
+				}
+				if now.After(e.Expires) {
+					expired[j] = true
+					continue
+				}
+				f.Message += fmt.Sprintf(" — waived by %s line %d until %s: %s (was %s)", c.Source, e.Line, e.Expires.Format(time.DateOnly), e.Reason, f.Severity)
+				f.Severity = finding.Info
+				f.Unverified = false
+				break
+			}
+			out = append(out, f)
+		}
+		for j := range expired {
+			e := &c.Exceptions[j]
+			out = append(out, finding.Finding{Rule: RuleExpiredException, Severity: c.Severity(RuleExpiredException, finding.Warn),
+				Message: fmt.Sprintf("the exception for %s in %s line %d expired on %s and was ignored (%s)", e.Package, c.Source, e.Line, e.Expires.Format(time.DateOnly), e.Reason)})
+		}
+		p.Findings = out
+	}
+	r.Finalize()
+}
