@@ -211,7 +211,7 @@ func (c *comparer) different(ctx context.Context, f archive.File, up source.Entr
 	c.res.Stats.Different++
 	runs := groupRuns(pub, foreign)
 	for _, r := range runs {
-		n := r.end - r.start
+		n := countIn(foreign, r)
 		fd := finding.New(finding.RuleForeignLines, fmt.Sprintf(
 			"%d published %s of %s %s in no upstream commit of that file",
 			n, plural(n, "line", "lines"), f.Path, plural(n, "exists", "exist")))
@@ -323,6 +323,17 @@ func groupRuns(lines []string, foreign []int) []run {
 		runs = append(runs, run{i, i + 1})
 	}
 	return runs
+}
+
+// countIn counts the foreign lines inside a run (runs may span blank lines).
+func countIn(foreign []int, r run) int {
+	n := 0
+	for _, i := range foreign {
+		if i >= r.start && i < r.end {
+			n++
+		}
+	}
+	return n
 }
 
 // snippet renders a run with context as a unified-diff fragment of the published file.

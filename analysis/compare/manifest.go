@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"deps.dev/util/semver"
+
 	"github.com/mcpvet/mcpvet/analysis/archive"
 	"github.com/mcpvet/mcpvet/analysis/finding"
 )
@@ -27,18 +29,20 @@ var entryFields = []string{"bin", "main", "exports", "type", "module"}
 // workspace:/catalog: specifiers and dropped prepare/prepack/prepublishOnly scripts are normal.
 func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 	repoPath := path.Join(c.in.Dir, "package.json")
-	up, ok := c.tree["package.json"]
-	if !ok {
-		c.absent = append(c.absent, f.Path)
-		return nil
-	}
-	upData, err := c.repo.ReadBlob(ctx, up.ID)
-	if err != nil {
-		return fmt.Errorf("read upstream %s: %w", repoPath, err)
+	// Without an upstream package.json, the published one is compared with an empty one: every install
+	// script and dependency it declares is then unaccounted for.
+	upData := []byte("{}")
+	evidence := fmt.Sprintf("%s has no %s at commit %s", c.in.Repo.Claim(), repoPath, c.in.Commit)
+	if up, ok := c.tree["package.json"]; ok {
+		data, err := c.repo.ReadBlob(ctx, up.ID)
+		if err != nil {
+			return fmt.Errorf("read upstream %s: %w", repoPath, err)
+		}
+		upData = data
+		evidence = fmt.Sprintf("%s:%s at commit %s (blob %s)", c.in.Repo.Claim(), repoPath, c.in.Commit, up.ID)
 	}
 	pub, perr := decodeObject(f.Data)
 	upm, uerr := decodeObject(upData)
-	evidence := fmt.Sprintf("%s:%s at commit %s (blob %s)", c.in.Repo.Claim(), repoPath, c.in.Commit, up.ID)
 	if perr != nil || uerr != nil {
 		c.res.Stats.Different++
 		fd := finding.New(finding.RuleManifestDeps, "package.json could not be compared as data: "+firstErr(perr, uerr).Error())
@@ -48,10 +52,10 @@ func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 		return nil
 	}
 	var fs []finding.Finding
-	add := func(rule, msg, key string) {
+	add := func(rule, msg string, key ...string) {
 		fd := finding.New(rule, msg)
 		fd.Path = f.Path
-		fd.Line = keyLine(f.Data, key)
+		fd.Line = keyLine(f.Data, key...)
 		fd.Evidence = evidence
 		fs = append(fs, fd)
 	}
@@ -61,9 +65,9 @@ func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 		u, inUp := upScripts[s]
 		switch {
 		case inPub && !inUp:
-			add(finding.RuleManifestScripts, fmt.Sprintf("published package.json adds the install script %s: %q, which upstream does not have", s, p), s)
+			add(finding.RuleManifestScripts, fmt.Sprintf("published package.json adds the install script %s: %q, which upstream does not have", s, p), "scripts", s)
 		case inPub && p != u:
-			add(finding.RuleManifestScripts, fmt.Sprintf("published package.json changes the install script %s from %q to %q", s, u, p), s)
+			add(finding.RuleManifestScripts, fmt.Sprintf("published package.json changes the install script %s from %q to %q", s, u, p), "scripts", s)
 		}
 	}
 	for _, field := range dependencyFields {
@@ -73,9 +77,9 @@ func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 			uv, inUp := ud[name]
 			switch {
 			case !inUp:
-				add(finding.RuleManifestDeps, fmt.Sprintf("published package.json adds %s %s@%s, which upstream does not declare", singular(field), name, pv), name)
-			case pv != uv && !publishRewrite(uv):
-				add(finding.RuleManifestDeps, fmt.Sprintf("published package.json changes %s %s from %q to %q", singular(field), name, uv, pv), name)
+				add(finding.RuleManifestDeps, fmt.Sprintf("published package.json adds %s %s@%s, which upstream does not declare", singular(field), name, pv), field, name)
+			case pv != uv && !publishRewrite(uv, pv):
+				add(finding.RuleManifestDeps, fmt.Sprintf("published package.json changes %s %s from %q to %q", singular(field), name, uv, pv), field, name)
 			}
 		}
 	}
@@ -93,9 +97,18 @@ func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 	return nil
 }
 
-// publishRewrite reports whether an upstream specifier is one that package managers replace at publish time.
-func publishRewrite(spec string) bool {
-	return strings.HasPrefix(spec, "workspace:") || strings.HasPrefix(spec, "catalog:")
+// publishRewrite reports whether published is what a package manager writes at publish time in place of
+// the upstream specifier: a workspace: or catalog: specifier becomes a plain version or range — never a URL,
+// a git or file source, or an alias to another package.
+func publishRewrite(upstream, published string) bool {
+	if !strings.HasPrefix(upstream, "workspace:") && !strings.HasPrefix(upstream, "catalog:") {
+		return false
+	}
+	if published == "" || strings.ContainsAny(published, ":/\\") {
+		return false
+	}
+	_, err := semver.NPM.ParseConstraint(published)
+	return err == nil
 }
 
 func decodeObject(b []byte) (map[string]any, error) {
@@ -163,13 +176,57 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// keyLine finds the first line of data where "key" appears as a JSON key; 0 when not found.
-func keyLine(data []byte, key string) int {
-	needle := []byte(`"` + key + `"`)
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		if j := bytes.Index(line, needle); j >= 0 && bytes.Contains(line[j+len(needle):], []byte(":")) {
-			return i + 1
+// keyLine returns the 1-based line of the key at path (e.g. "scripts", "postinstall") in a JSON document,
+// following the structure rather than matching text; 0 when it is not there. LF and CRLF both end lines.
+func keyLine(data []byte, path ...string) int {
+	type frame struct{ object, wantKey bool }
+	var stack []frame
+	matched := 0 // path elements matched by the keys on the way to the current position
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
 		}
 	}
-	return 0
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		off := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, frame{object: true, wantKey: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+			continue
+		}
+		depth := len(stack)
+		if key, ok := tok.(string); ok && depth > 0 && stack[depth-1].wantKey {
+			stack[depth-1].wantKey = false
+			matched = min(matched, depth-1)
+			if matched == depth-1 && depth <= len(path) && key == path[depth-1] {
+				matched = depth
+				if matched == len(path) {
+					return 1 + bytes.Count(data[:keyStart(data, off)], []byte("\n"))
+				}
+			}
+			continue
+		}
+		valueDone()
+	}
+}
+
+// keyStart skips the separator and whitespace the decoder's offset may point at, to the key's opening quote.
+func keyStart(data []byte, off int64) int {
+	i := int(off)
+	for i < len(data) && data[i] != '"' {
+		i++
+	}
+	return i
 }

@@ -54,12 +54,12 @@ type Finding struct {
 	Message string `json:"message"`
 	// Path and Line point into the published package (package-relative, '/'-separated, 1-based), when the
 	// finding is about a place in it.
-	Path string `json:"path,omitempty"`
-	Line int    `json:"line,omitempty"`
+	Path string `json:"path"`
+	Line int    `json:"line"`
 	// Snippet shows the offending lines, as a unified diff fragment when there is something to compare with.
-	Snippet string `json:"snippet,omitempty"`
+	Snippet string `json:"snippet"`
 	// Evidence says what was compared and where a reviewer can check it: repository, commit, blob ids, hashes.
-	Evidence string `json:"evidence,omitempty"`
+	Evidence string `json:"evidence"`
 	// Unverified marks findings that say "could not verify" rather than "found something wrong": a verdict
 	// resting only on these is "could not reach a verdict" (exit code 3), not "blocked" (exit code 1).
 	Unverified bool `json:"unverified,omitempty"`
@@ -101,6 +101,7 @@ const (
 	RuleNotAnalysed          = "source/not-analysed"
 	RuleResolvedVersion      = "publish/resolved-version"
 	RuleMCPServer            = "mcp/server"
+	RuleExpiredException     = "repo/expired-exception"
 )
 
 // Rules lists every rule with its default severity, in documentation order.
@@ -129,6 +130,7 @@ func Rules() []Rule {
 		{RuleNotAnalysed, Info, false, "an ecosystem mcpvet lists but does not analyse yet (PyPI); block, unverified, for an MCP server"},
 		{RuleResolvedVersion, Info, false, "a dist-tag or range was resolved to the version it names today, which was reviewed"},
 		{RuleMCPServer, Info, false, "why the package is treated as an MCP server"},
+		{RuleExpiredException, Warn, false, "a policy exception that would have matched has expired and was ignored"},
 		{RuleUnpinnedServer, Warn, false, "an MCP server launched without an exact version (block when a pinned server becomes unpinned)"},
 		{RuleUnresolvableServer, Warn, false, "an MCP server whose package cannot be named (placeholders, local code)"},
 	}

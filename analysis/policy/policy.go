@@ -34,9 +34,6 @@ const (
 	ScopeAll = "all" // every dependency change is reviewed
 )
 
-// RuleExpiredException is reported on packages an expired exception would have matched.
-const RuleExpiredException = "repo/expired-exception"
-
 // Config is a parsed policy.
 type Config struct {
 	Scope string
@@ -116,7 +113,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, fail("$.scope", "scope %q: want mcp or all", f.Scope)
 	}
 	for id, sev := range f.Rules {
-		if _, ok := finding.Lookup(id); !ok && id != RuleExpiredException {
+		if _, ok := finding.Lookup(id); !ok {
 			return nil, fail("$.rules", "unknown rule %q (docs/rules.md lists them)", id)
 		}
 		s, err := finding.ParseSeverity(sev)
@@ -238,7 +235,7 @@ func (c *Config) Apply(r *report.Report, now time.Time) {
 		}
 		for j := range expired {
 			e := &c.Exceptions[j]
-			out = append(out, finding.Finding{Rule: RuleExpiredException, Severity: c.Severity(RuleExpiredException, finding.Warn),
+			out = append(out, finding.Finding{Rule: finding.RuleExpiredException, Severity: c.Severity(finding.RuleExpiredException, finding.Warn),
 				Message: fmt.Sprintf("the exception for %s in %s line %d expired on %s and was ignored (%s)", e.Package, c.Source, e.Line, e.Expires.Format(time.DateOnly), e.Reason)})
 		}
 		p.Findings = out

@@ -139,12 +139,12 @@ func Text(w io.Writer, r *Report) error {
 	ew.printf("%s\n", r.Headline())
 	for i := range r.Packages {
 		p := &r.Packages[i]
-		ew.printf("\n%-5s %s %s%s\n", strings.ToUpper(string(p.Verdict)), p.Name, change(p), mcpTag(p))
-		ew.printf("  %s\n", p.Why())
-		ew.printf("  %s\n", comparedWith(p.Upstream))
+		ew.printf("\n%-5s %s %s%s\n", strings.ToUpper(string(p.Verdict)), Line(p.Name), Line(change(p)), mcpTag(p))
+		ew.printf("  %s\n", Line(p.Why()))
+		ew.printf("  %s\n", Line(comparedWith(p.Upstream)))
 		if p.Upstream != nil {
 			for _, n := range p.Upstream.Notes {
-				ew.printf("  note: %s\n", n)
+				ew.printf("  note: %s\n", Line(n))
 			}
 		}
 		if s := p.Files; s != nil {
@@ -152,32 +152,36 @@ func Text(w io.Writer, r *Report) error {
 				s.Total, s.Identical, s.OtherVersion, s.Built, s.Different, s.AbsentUpstream)
 		}
 		for _, l := range p.Locations {
-			ew.printf("  in %s:%d\n", l.Path, l.Line)
+			ew.printf("  in %s:%d\n", Line(l.Path), l.Line)
 		}
 		for j := range p.Findings {
 			f := &p.Findings[j]
 			ew.printf("\n  %-5s %s", f.Severity, f.Rule)
 			if loc := where(f); loc != "" {
-				ew.printf("  %s", loc)
+				ew.printf("  %s", Line(loc))
 			}
-			ew.printf("\n    %s\n", Clean(f.Message))
+			ew.printf("\n    %s\n", Line(f.Message))
 			if f.Snippet != "" {
 				for _, line := range strings.Split(strings.TrimRight(f.Snippet, "\n"), "\n") {
 					ew.printf("    | %s\n", Clean(line))
 				}
 			}
 			if f.Evidence != "" {
-				ew.printf("    evidence: %s\n", Clean(f.Evidence))
+				ew.printf("    evidence: %s\n", Line(f.Evidence))
 			}
 		}
+	}
+	for i := range r.Repository {
+		f := &r.Repository[i]
+		ew.printf("\n%-5s %s  %s\n    %s\n", f.Severity, f.Rule, Line(where(f)), Line(f.Message))
 	}
 	if len(r.Errors) > 0 {
 		ew.printf("\nerrors:\n")
 		for _, e := range r.Errors {
 			if e.Package != "" {
-				ew.printf("  %s: %s\n", e.Package, e.Message)
+				ew.printf("  %s: %s\n", Line(e.Package), Line(e.Message))
 			} else {
-				ew.printf("  %s\n", e.Message)
+				ew.printf("  %s\n", Line(e.Message))
 			}
 		}
 	}
@@ -218,7 +222,7 @@ func Markdown(w io.Writer, r *Report) error {
 			open = " open"
 		}
 		ew.printf("\n<details%s><summary>%s %s</summary>\n\n", open, mdCell(p.Name), mdCell(change(p)))
-		ew.printf("%s\n", comparedWith(p.Upstream))
+		ew.printf("%s\n", mdCell(comparedWith(p.Upstream)))
 		if p.Upstream != nil {
 			for _, n := range p.Upstream.Notes {
 				ew.printf("\n- %s", mdCell(n))
@@ -234,7 +238,7 @@ func Markdown(w io.Writer, r *Report) error {
 			}
 			ew.printf("\n")
 			if loc := where(f); loc != "" {
-				ew.printf("**%s** — ", loc)
+				ew.printf("**%s** — ", mdCell(loc))
 			}
 			ew.printf("%s (`%s`, %s)\n", mdCell(f.Message), f.Rule, f.Severity)
 			if f.Snippet != "" {
@@ -245,6 +249,10 @@ func Markdown(w io.Writer, r *Report) error {
 			}
 		}
 		ew.printf("</details>\n")
+	}
+	for i := range r.Repository {
+		f := &r.Repository[i]
+		ew.printf("\n- **%s** %s (`%s`, %s)\n", mdCell(where(f)), mdCell(f.Message), f.Rule, f.Severity)
 	}
 	if len(r.Errors) > 0 {
 		ew.printf("\n**Could not finish:**\n")
@@ -259,7 +267,7 @@ func prefix(pkg string) string {
 	if pkg == "" {
 		return ""
 	}
-	return "`" + pkg + "`: "
+	return "**" + mdCell(pkg) + "**: "
 }
 
 // Clean replaces control characters other than newline and tab, so hostile text from a package cannot
@@ -271,11 +279,16 @@ func Clean(s string) string {
 			return r
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			return '\uFFFD'
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x061c, r == 0x200e, r == 0x200f:
 			return '\uFFFD'
 		}
 		return r
 	}, s)
+}
+
+// Line is Clean for one-line fields: newlines become spaces, so hostile text cannot forge report lines.
+func Line(s string) string {
+	return strings.NewReplacer("\n", " ", "\t", " ").Replace(Clean(s))
 }
 
 // mdCell makes text safe inside a Markdown table cell or paragraph: no raw HTML, no pipes, one line.

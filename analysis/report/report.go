@@ -38,7 +38,10 @@ type Report struct {
 	Schema   string    `json:"schema"`
 	Verdict  Verdict   `json:"verdict"`
 	Packages []Package `json:"packages"`
-	Errors   []Error   `json:"errors"`
+	// Repository holds findings about the reviewed repository rather than one package (an MCP server whose
+	// package cannot be named); their path and line point into the reviewed repository.
+	Repository []finding.Finding `json:"repository_findings,omitempty"`
+	Errors     []Error           `json:"errors"`
 }
 
 // Error is a failure that kept part of the review from being done.
@@ -51,7 +54,7 @@ type Error struct {
 type Package struct {
 	Ecosystem string            `json:"ecosystem"`
 	Name      string            `json:"name"`
-	From      string            `json:"from,omitempty"`
+	From      string            `json:"from"`
 	To        string            `json:"to"`
 	MCP       bool              `json:"mcp"`
 	Verdict   Verdict           `json:"verdict"`
@@ -120,6 +123,7 @@ func (r *Report) Finalize() {
 		p.Verdict = verdictOf(p.Findings)
 		r.Verdict = stronger(r.Verdict, p.Verdict)
 	}
+	r.Verdict = stronger(r.Verdict, verdictOf(r.Repository))
 	if len(r.Errors) > 0 {
 		r.Verdict = stronger(r.Verdict, Block)
 	}
@@ -151,8 +155,12 @@ func stronger(a, b Verdict) Verdict {
 // reviewed), 0 otherwise.
 func (r *Report) ExitCode() int {
 	incomplete := len(r.Errors) > 0
+	all := [][]finding.Finding{r.Repository}
 	for _, p := range r.Packages {
-		for _, f := range p.Findings {
+		all = append(all, p.Findings)
+	}
+	for _, fs := range all {
+		for _, f := range fs {
 			if f.Severity != finding.Block {
 				continue
 			}
