@@ -1,9 +1,11 @@
 package compare
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"sort"
@@ -14,6 +16,17 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
+
+// Minified-file thresholds: a shipped script this large with lines this long is machine output whose
+// lines cannot be paired with upstream files one by one (a bundle whose helpers were renamed).
+const (
+	minifiedMinSize     = 64 << 10
+	minifiedMinLineMean = 500
+)
+
+// MaxSimilarityBytes bounds the upstream bytes tokenised while looking for a build output's source by
+// similarity; past it, the output is reported as unverified rather than as having no source.
+const MaxSimilarityBytes = 16 << 20
 
 // minSimilarity is the share of a shipped file's tokens an upstream file must explain to be taken as its
 // source when no conventional layout names one.
@@ -36,6 +49,8 @@ type builds struct {
 }
 
 func newBuilds(c *comparer) *builds { return &builds{c: c} }
+
+var errSimilarityBudget = errors.New("similarity search budget exhausted")
 
 var projectFlag = regexp.MustCompile(`(?:^|\s)(?:-p|--project)\s+(\S+)`)
 
@@ -65,18 +80,43 @@ func (b *builds) load(ctx context.Context) {
 		return
 	}
 	b.tsconfig = name
+	// tsconfig files may extend others anywhere in the repository (a monorepo's root tsconfig), so paths
+	// here are repository-relative; the layout is made package-relative again below.
+	trees := map[string]map[string]source.Entry{}
 	read := func(p string) ([]byte, error) {
 		p = path.Clean(p)
-		e, ok := b.c.tree[p]
-		if !ok || !path.IsAbs("/"+p) || strings.HasPrefix(p, "..") {
-			return nil, fmt.Errorf("%s: not in the upstream package folder", p)
+		if strings.HasPrefix(p, "../") || p == ".." || path.IsAbs(p) {
+			return nil, fmt.Errorf("%s: outside the repository", p)
+		}
+		dir := path.Dir(p)
+		if dir == "." {
+			dir = ""
+		}
+		tree, ok := trees[dir]
+		if !ok {
+			t, err := b.c.repo.Tree(ctx, b.c.in.Commit, dir)
+			if err != nil {
+				return nil, err
+			}
+			tree, trees[dir] = t, t
+		}
+		e, ok := tree[path.Base(p)]
+		if !ok {
+			return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
 		}
 		return b.c.repo.ReadBlob(ctx, e.ID)
 	}
-	opts, layout, err := jsequiv.TSConfig(name, read)
+	opts, layout, err := jsequiv.TSConfig(path.Join(b.c.in.Dir, name), read)
 	if err != nil {
 		b.notes = append(b.notes, fmt.Sprintf("upstream %s could not be read (%v); transpiled with defaults", name, err))
 		return
+	}
+	for _, n := range layout.Notes {
+		b.notes = append(b.notes, "tsconfig: "+n)
+	}
+	if b.c.in.Dir != "" {
+		layout.RootDir = strings.TrimPrefix(strings.TrimPrefix(layout.RootDir, b.c.in.Dir), "/")
+		layout.OutDir = strings.TrimPrefix(strings.TrimPrefix(layout.OutDir, b.c.in.Dir), "/")
 	}
 	b.opts, b.layout = opts, layout
 }
@@ -128,7 +168,11 @@ func (b *builds) candidates(shipped string) []string {
 func (b *builds) output(ctx context.Context, f archive.File) error {
 	c := b.c
 	shipped := jsequiv.File{Path: f.Path, Code: f.Data}
-	if ok, why := jsequiv.IsBundle(shipped); ok {
+	ok, why := jsequiv.IsBundle(shipped)
+	if !ok {
+		ok, why = minified(f.Data)
+	}
+	if ok {
 		c.res.Stats.Built++
 		fd := finding.New(finding.RuleUnverifiedBundle, fmt.Sprintf(
 			"%s is a bundle (%s): its lines cannot be paired with upstream files one by one", f.Path, why))
@@ -139,6 +183,15 @@ func (b *builds) output(ctx context.Context, f archive.File) error {
 	}
 	b.load(ctx)
 	srcPath, sim, err := b.findSource(ctx, shipped)
+	if errors.Is(err, errSimilarityBudget) {
+		c.res.Stats.Built++
+		fd := finding.New(finding.RuleUnverifiedBuild, fmt.Sprintf(
+			"%s has no conventional upstream source, and searching every upstream script for it exceeded %d MiB", f.Path, MaxSimilarityBytes>>20))
+		fd.Path = f.Path
+		fd.Evidence = c.evidence()
+		c.res.Findings = append(c.res.Findings, fd)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -191,6 +244,18 @@ func (b *builds) configNote() string {
 	return " with the options of " + b.tsconfig
 }
 
+// minified reports whether a script is large and made of very long lines.
+func minified(code []byte) (bool, string) {
+	if len(code) < minifiedMinSize {
+		return false, ""
+	}
+	lines := bytes.Count(code, []byte("\n")) + 1
+	if mean := len(code) / lines; mean >= minifiedMinLineMean {
+		return true, fmt.Sprintf("minified: %d bytes in %d lines", len(code), lines)
+	}
+	return false, ""
+}
+
 // explains reports whether a conventional upstream source of f (src/…, the tsconfig rootDir) transpiles to
 // f with no unexplained token.
 func (b *builds) explains(ctx context.Context, f archive.File) (bool, error) {
@@ -225,13 +290,21 @@ func (b *builds) findSource(ctx context.Context, shipped jsequiv.File) (string, 
 		paths = paths[:MaxSourceCandidates]
 	}
 	best, bestSim := "", 0.0
+	budget := MaxSimilarityBytes
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return "", 0, err
 		}
-		data, err := b.c.repo.ReadBlob(ctx, b.c.tree[p].ID)
+		e := b.c.tree[p]
+		data, err := b.c.repo.ReadBlob(ctx, e.ID)
 		if err != nil {
 			return "", 0, fmt.Errorf("read upstream %s: %w", p, err)
+		}
+		if len(data)*10 < len(shipped.Code) {
+			continue // far too small to be where most of the shipped file came from
+		}
+		if budget -= len(data); budget < 0 {
+			return "", 0, errSimilarityBudget
 		}
 		sim, err := jsequiv.Similarity(shipped, jsequiv.File{Path: p, Code: data}, b.opts)
 		if err != nil {
