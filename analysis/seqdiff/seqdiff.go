@@ -125,43 +125,39 @@ func (d *differ[T]) equal(ai, bi, n int) {
 	}
 }
 
-
-// diff appends the script for a[a0:a1] versus b[b0:b1]. Edits are appended in
-// order, so the recursion must visit the left part before the right part.
+// diff appends the script for a[a0:a1] versus b[b0:b1]. Equal runs are
+// appended in order, so the left half is diffed before the right half. Each
+// bisection splits the edit distance into two halves of at most ceil(D/2),
+// so the recursion is O(log D) deep.
 func (d *differ[T]) diff(a0, a1, b0, b1, fbDepth int) {
-	for {
-		// Strip the common prefix and suffix.
-		p := 0
-		for a0+p < a1 && b0+p < b1 && d.a[a0+p] == d.b[b0+p] {
-			p++
-		}
-		d.equal(a0, b0, p)
-		a0, b0 = a0+p, b0+p
-		s := 0
-		for a1-s > a0 && b1-s > b0 && d.a[a1-1-s] == d.b[b1-1-s] {
-			s++
-		}
-		d.budget -= int64(p + s)
-		defer d.equal(a1-s, b1-s, s)
-		a1, b1 = a1-s, b1-s
+	p := 0
+	for a0+p < a1 && b0+p < b1 && d.a[a0+p] == d.b[b0+p] {
+		p++
+	}
+	d.equal(a0, b0, p)
+	a0, b0 = a0+p, b0+p
+	s := 0
+	for a1-s > a0 && b1-s > b0 && d.a[a1-1-s] == d.b[b1-1-s] {
+		s++
+	}
+	d.budget -= int64(p + s)
+	a1, b1 = a1-s, b1-s
+	defer d.equal(a1, b1, s) // the common suffix comes after everything else
 
-		if a0 == a1 || b0 == b1 {
-			return // pure insertion or deletion
-		}
-		x, y, ok := d.bisect(a0, a1, b0, b1)
-		if !ok {
-			d.exact = false
-			d.fallback(a0, a1, b0, b1, fbDepth)
-			return
-		}
-		if (x == a0 && y == b0) || (x == a1 && y == b1) {
-			// Cannot happen for a correct bisection; never loop forever.
-			d.exact = false
-			return // the whole region as one delete+insert
-		}
+	if a0 == a1 || b0 == b1 {
+		return // pure insertion or deletion
+	}
+	x, y, ok := d.bisect(a0, a1, b0, b1)
+	switch {
+	case !ok:
+		d.exact = false
+		d.fallback(a0, a1, b0, b1, fbDepth)
+	case (x == a0 && y == b0) || (x == a1 && y == b1):
+		// Cannot happen for a correct bisection; never recurse forever.
+		d.exact = false
+	default:
 		d.diff(a0, x, b0, y, fbDepth)
-		// Tail-iterate on the right half (deferred suffix equal runs after it).
-		a0, b0 = x, y
+		d.diff(x, a1, y, b1, fbDepth)
 	}
 }
 

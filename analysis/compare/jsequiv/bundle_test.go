@@ -118,3 +118,12 @@ func TestBundleThresholds(t *testing.T) {
 		})
 	}
 }
+
+func FuzzIsBundle(f *testing.F) {
+	for _, s := range []string{"/******/ var __webpack_require__;", "[function(require,module,exports){}]", "// node_modules/a.js\nx=/re/g/2"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		IsBundle(File{Path: "x.js", Code: b})
+	})
+}

@@ -24,10 +24,12 @@
 package jsequiv
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/evanw/esbuild/pkg/api"
@@ -49,6 +51,14 @@ const (
 	MaxRuns = 500
 	// MaxRunText bounds Run.Text (bytes); longer text is cut and marked "…".
 	MaxRunText = 2048
+	// MaxNesting is the deepest bracket nesting ({, (, [) accepted in a
+	// file: esbuild's time grows steeply with function nesting depth.
+	MaxNesting = 256
+	// TransformTimeout bounds the wait for one esbuild transform.
+	TransformTimeout = 30 * time.Second
+	// maxVariantTokens: alternative configurations (see compare) are only
+	// tried for files up to this many shipped tokens.
+	maxVariantTokens = 200_000
 	// maxPrologueTokens bounds the raw tokens read to find tsc helper
 	// statements at the top of the shipped file.
 	maxPrologueTokens = 100_000
@@ -62,6 +72,9 @@ var (
 	ErrNotText = errors.New("input is not text")
 	// ErrSyntax: esbuild or the lexer could not read a file.
 	ErrSyntax = errors.New("cannot parse")
+	// ErrTooComplex: a file nests deeper than MaxNesting or esbuild did not
+	// finish within TransformTimeout.
+	ErrTooComplex = errors.New("input too complex")
 	// ErrInternal: an internal failure (a bug); the comparison is void.
 	ErrInternal = errors.New("internal error")
 )
@@ -70,7 +83,7 @@ var (
 type Error struct {
 	Path   string // the file's path as given
 	Side   string // "shipped" or "source"
-	Err    error  // one of ErrTooLarge, ErrNotText, ErrSyntax, ErrInternal
+	Err    error  // one of ErrTooLarge, ErrNotText, ErrSyntax, ErrTooComplex, ErrInternal
 	Detail string // e.g. esbuild's first error message
 }
 
@@ -134,9 +147,16 @@ type Result struct {
 // file itself; a CommonJS shipped file is compared with the source converted
 // to CommonJS by esbuild, both canonicalised (see normalize.go).
 //
-// Errors are *Error values (wrapping ErrTooLarge, ErrNotText, ErrSyntax or
-// ErrInternal): the caller reports the file as "could not verify".
+// Errors are *Error values (wrapping ErrTooLarge, ErrNotText, ErrSyntax,
+// ErrTooComplex or ErrInternal): the caller reports the file as "could not
+// verify".
 func Compare(shipped File, source File, opts Options) (res *Result, err error) {
+	return compare(shipped, source, opts, TransformTimeout, true)
+}
+
+// compare is Compare with the esbuild timeout and whether to try
+// alternative configurations when the given one leaves residue.
+func compare(shipped File, source File, opts Options, timeout time.Duration, tryVariants bool) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, &Error{Path: shipped.Path, Side: "shipped", Err: ErrInternal, Detail: fmt.Sprint(r)}
@@ -149,19 +169,111 @@ func Compare(shipped File, source File, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	target := api.ESNext
-	res = &Result{}
+	var notes []string
 	if opts.Target != "" {
 		t, ok := targets[strings.ToLower(opts.Target)]
 		if !ok {
-			res.Notes = append(res.Notes, fmt.Sprintf("unknown target %q; compared at esnext", opts.Target))
+			notes = append(notes, fmt.Sprintf("unknown target %q; compared at esnext", opts.Target))
 		} else {
 			target = t
 		}
 	}
+	res, err = compareOnce(shipped, source, target, opts.TSConfigRaw, timeout)
+	if err != nil {
+		return nil, err
+	}
+	// When the configured settings leave residue, try the other class-field
+	// semantics and no lowering: packages are often built by another tool or
+	// config than the tsconfig says. Each variant is an honest compilation,
+	// so injected code stays unexplained under all of them; the variant with
+	// the fewest unexplained tokens is kept and named in a note.
+	if tryVariants && res.Unexplained > 0 && res.ShippedTokens <= maxVariantTokens {
+		for _, v := range variants(target, opts.TSConfigRaw) {
+			alt, err := compareOnce(shipped, source, v.target, v.tsconfig, timeout)
+			if err == nil && alt.Unexplained < res.Unexplained {
+				alt.Notes = append(alt.Notes, "fewer unexplained tokens with "+v.name+" than with the configured settings; that variant is reported")
+				res = alt
+			}
+		}
+	}
+	res.Notes = append(notes, res.Notes...)
+	return res, nil
+}
 
+// variant is an alternative build configuration tried when the configured
+// one leaves residue.
+type variant struct {
+	name     string
+	target   api.Target
+	tsconfig string
+}
+
+// variants returns the other combinations of useDefineForClassFields
+// (configured, true, false) and target (configured, esnext).
+func variants(target api.Target, tsconfigRaw string) []variant {
+	var out []variant
+	var cfg map[string]any
+	if tsconfigRaw == "" || json.Unmarshal([]byte(tsconfigRaw), &cfg) != nil {
+		cfg = map[string]any{}
+	}
+	co, _ := cfg["compilerOptions"].(map[string]any)
+	if co == nil {
+		co = map[string]any{}
+		cfg["compilerOptions"] = co
+	}
+	cur, set := co["useDefineForClassFields"].(bool)
+	type ud struct {
+		name string
+		raw  string
+	}
+	uds := []ud{{"", tsconfigRaw}}
+	for _, v := range []bool{true, false} {
+		if set && v == cur {
+			continue
+		}
+		co["useDefineForClassFields"] = v
+		if b, err := json.Marshal(cfg); err == nil {
+			uds = append(uds, ud{fmt.Sprintf("useDefineForClassFields=%v", v), string(b)})
+		}
+	}
+	tgts := []api.Target{target}
+	if target != api.ESNext {
+		tgts = append(tgts, api.ESNext)
+	}
+	for ti, t := range tgts {
+		for _, u := range uds {
+			if ti == 0 && u.name == "" {
+				continue // the configured settings themselves
+			}
+			var parts []string
+			if u.name != "" {
+				parts = append(parts, u.name)
+			}
+			if ti > 0 {
+				parts = append(parts, "target esnext")
+			}
+			out = append(out, variant{strings.Join(parts, ", "), t, u.raw})
+		}
+	}
+	return out
+}
+
+// importHelpers reports whether the tsconfig sets importHelpers.
+func importHelpers(tsconfigRaw string) bool {
+	var cfg struct {
+		CompilerOptions struct {
+			ImportHelpers bool `json:"importHelpers"`
+		} `json:"compilerOptions"`
+	}
+	return json.Unmarshal([]byte(tsconfigRaw), &cfg) == nil && cfg.CompilerOptions.ImportHelpers
+}
+
+// compareOnce is one comparison at one configuration.
+func compareOnce(shipped File, source File, target api.Target, tsconfigRaw string, timeout time.Duration) (*Result, error) {
+	res := &Result{}
 	// Shipped side: re-print only (no tsconfig: it is JavaScript), with a
 	// source map to come back to the shipped lines.
-	sp, note, err := transform(shipped, "shipped", api.LoaderJS, target, api.FormatDefault, "", true)
+	sp, note, err := transform(shipped, "shipped", api.LoaderJS, target, api.FormatDefault, "", true, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +294,14 @@ func Compare(shipped File, source File, opts Options) (res *Result, err error) {
 	if cjs {
 		format = api.FormatCommonJS
 	}
-	up, note, err := transform(source, "source", loaderFor(source.Path), target, format, opts.TSConfigRaw, false)
+	up, note, err := transform(source, "source", loaderFor(source.Path), target, format, tsconfigRaw, false, timeout)
+	if err != nil && cjs && errors.Is(err, ErrSyntax) {
+		// A script without import/export may still need module semantics
+		// (top-level await): compare it as it is.
+		if up2, note2, err2 := transform(source, "source", loaderFor(source.Path), target, api.FormatDefault, tsconfigRaw, false, timeout); err2 == nil {
+			up, note, err, cjs = up2, note2, nil, false
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +318,7 @@ func Compare(shipped File, source File, opts Options) (res *Result, err error) {
 
 	rawToks, _, _ := lexJS(shipped.Code, false, maxPrologueTokens)
 	helpers := knownPrologueHelpers(rawToks)
-	stoks, utoks, notes := normalize(stoks, utoks, cjs, helpers)
+	stoks, utoks, notes := normalize(stoks, utoks, cjs, helpers, importHelpers(tsconfigRaw))
 	res.Notes = append(res.Notes, notes...)
 	res.ShippedTokens, res.SourceTokens = len(stoks), len(utoks)
 
@@ -245,9 +364,11 @@ func Compare(shipped File, source File, opts Options) (res *Result, err error) {
 
 // Similarity is the fraction of shipped tokens that candidate explains (1 when
 // the shipped file is empty after normalisation), for "best token match"
-// searches over possible source files.
+// searches over possible source files. It compares with opts only (Compare
+// also tries alternative class-field and target settings when opts leave
+// residue), so it costs one comparison per candidate.
 func Similarity(shipped, candidate File, opts Options) (float64, error) {
-	res, err := Compare(shipped, candidate, opts)
+	res, err := compare(shipped, candidate, opts, TransformTimeout, false)
 	if err != nil {
 		return 0, err
 	}
@@ -265,7 +386,30 @@ func checkInput(f File, side string) error {
 	if !isText(f.Code) {
 		return &Error{Path: f.Path, Side: side, Err: ErrNotText}
 	}
+	if l := loaderFor(f.Path); l == api.LoaderJSX || l == api.LoaderTSX {
+		return nil // JSX text is not JavaScript tokens; rely on TransformTimeout
+	}
+	if d := maxNesting(f.Code); d > MaxNesting {
+		return &Error{Path: f.Path, Side: side, Err: ErrTooComplex, Detail: fmt.Sprintf("brackets nested %d deep (> %d)", d, MaxNesting)}
+	}
 	return nil
+}
+
+// maxNesting returns the deepest bracket nesting of a file, stopping once it
+// exceeds MaxNesting.
+func maxNesting(code []byte) int {
+	depth, deepest := 0, 0
+	scanJS(code, false, func(t tok) bool {
+		switch {
+		case opens(t):
+			depth++
+			deepest = max(deepest, depth)
+		case closes(t) && depth > 0:
+			depth--
+		}
+		return deepest <= MaxNesting
+	})
+	return deepest
 }
 
 // isText reports whether b is valid UTF-8 without NUL bytes.
@@ -279,7 +423,7 @@ func isText(b []byte) bool {
 }
 
 // isESM reports whether printed code uses module syntax (import/export
-// statements; import() and import.meta do not count).
+// statements or import.meta; import() does not count).
 func isESM(toks []tok) bool {
 	for i, t := range toks {
 		if t.kind != kIdent {
@@ -292,7 +436,7 @@ func isESM(toks []tok) bool {
 		case "export":
 			return true
 		case "import":
-			if i+1 < len(toks) && toks[i+1].text != "(" && toks[i+1].text != "." {
+			if i+1 < len(toks) && toks[i+1].text != "(" && (toks[i+1].text != "." || at(toks, i+2) == "meta") {
 				return true
 			}
 		}
@@ -376,11 +520,28 @@ func score(run []tok, all []tok, start int) int {
 }
 
 // appendRun adds the tokens of one deletion as a run, merging it into the
-// previous run when their line ranges overlap.
+// previous run when their line ranges overlap. Separators (',' and ';') do
+// not widen the line range unless the run has nothing else: the comma before
+// an injected array element sits on the previous line.
 func appendRun(runs []Run, ts []tok) []Run {
-	lo, hi := int32(0), int32(0)
+	lo, hi := lineRange(ts, true)
+	if lo == 0 {
+		lo, hi = lineRange(ts, false)
+	}
+	if n := len(runs); n > 0 && lo != 0 && int(lo) <= runs[n-1].EndLine && int(hi) >= runs[n-1].StartLine {
+		r := &runs[n-1]
+		r.StartLine, r.EndLine = min(r.StartLine, int(lo)), max(r.EndLine, int(hi))
+		r.Tokens += len(ts)
+		return runs
+	}
+	return append(runs, Run{StartLine: int(lo), EndLine: int(hi), Tokens: len(ts)})
+}
+
+// lineRange returns the lowest and highest known line of ts, optionally
+// ignoring separator tokens.
+func lineRange(ts []tok, skipSeparators bool) (lo, hi int32) {
 	for _, t := range ts {
-		if t.line == 0 {
+		if t.line == 0 || (skipSeparators && t.kind == kPunct && (t.text == "," || t.text == ";")) {
 			continue
 		}
 		if lo == 0 || t.line < lo {
@@ -390,13 +551,7 @@ func appendRun(runs []Run, ts []tok) []Run {
 			hi = t.line
 		}
 	}
-	if n := len(runs); n > 0 && lo != 0 && int(lo) <= runs[n-1].EndLine && int(hi) >= runs[n-1].StartLine {
-		r := &runs[n-1]
-		r.StartLine, r.EndLine = min(r.StartLine, int(lo)), max(r.EndLine, int(hi))
-		r.Tokens += len(ts)
-		return runs
-	}
-	return append(runs, Run{StartLine: int(lo), EndLine: int(hi), Tokens: len(ts)})
+	return lo, hi
 }
 
 // splitLines splits the original file into lines (without terminators).

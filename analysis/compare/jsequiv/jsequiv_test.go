@@ -39,9 +39,10 @@ var modes = []struct {
 }{
 	{"esm-es2022", "tsconfig.json", "dist/esm"},
 	{"cjs-es2020", "tsconfig.cjs.json", "dist/cjs"},
+	{"cjs-es2020-tslib", "tsconfig.tslib.json", "dist/cjs-tslib"},
 }
 
-var modules = []string{"index", "log", "mail", "server", "tools", "types"}
+var modules = []string{"greeting", "index", "log", "mail", "server", "tools", "types"}
 
 // TestHonestOutputHasNoResidue: tsc's honest output of every fixture module,
 // ESM and CommonJS, is fully explained by its TypeScript source.
@@ -102,6 +103,53 @@ func TestInjectedCodeStandsAlone(t *testing.T) {
 				t.Errorf("run text %q does not contain %q", r.Text, tt.text)
 			}
 		})
+	}
+}
+
+// TestDecorators: tsc's experimentalDecorators emit (with and without
+// emitDecoratorMetadata) is explained; code hidden in a metadata argument
+// is not.
+func TestDecorators(t *testing.T) {
+	const dir = "testdata/decorators"
+	read := func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) }
+	src := readFixture(t, dir+"/src/service.ts")
+	for _, c := range []struct{ config, shipped string }{
+		{"tsconfig.json", dir + "/dist/esm/service.js"},
+		{"tsconfig.cjs.json", dir + "/dist/cjs/service.js"},
+		{"tsconfig.tslib.json", dir + "/dist/esm-tslib/service.js"},
+	} {
+		opts, lay, err := TSConfig(c.config, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Compare(readFixture(t, c.shipped), src, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: shipped %d, source %d, unexplained %d (notes %q)", c.shipped, res.ShippedTokens, res.SourceTokens, res.Unexplained, lay.Notes)
+		if res.Unexplained != 0 || res.Missing != 0 {
+			t.Errorf("%s: %+v", c.shipped, res)
+		}
+	}
+	opts, _, _ := TSConfig("tsconfig.json", read)
+	res, err := Compare(readFixture(t, "testdata/tampered/esm/service.js"), src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 1 || res.Runs[0].StartLine != 57 || res.Runs[0].EndLine != 57 || !strings.Contains(res.Runs[0].Text, "child_process") {
+		t.Errorf("tampered metadata: %+v", res.Runs)
+	}
+}
+
+// TestTslibNeedsImportHelpers: helper calls through tslib are only explained
+// when the tsconfig says importHelpers.
+func TestTslibNeedsImportHelpers(t *testing.T) {
+	res, err := Compare(readFixture(t, fixture+"/dist/cjs-tslib/tools.js"), readFixture(t, fixture+"/src/tools.ts"), fixtureOptions(t, "tsconfig.cjs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unexplained == 0 || !strings.Contains(res.Runs[0].Text, "tslib") {
+		t.Errorf("tslib import explained without importHelpers: %+v", res)
 	}
 }
 
@@ -265,7 +313,7 @@ func TestIsESMAndLoader(t *testing.T) {
 		`import x from "y";`:      true,
 		`export const a=1;`:       true,
 		`const m=import("y");`:    false,
-		`const u=import.meta.url`: false,
+		`const u=import.meta.url`: true,
 		`module.exports={}`:       false,
 		`a.export=1;a.import(1)`:  false,
 	} {
@@ -276,10 +324,69 @@ func TestIsESMAndLoader(t *testing.T) {
 	}
 }
 
+// TestTopLevelAwaitScript: a module without import/export statements is
+// first taken for CommonJS; top-level await makes that impossible, and the
+// comparison falls back to the module as it is.
+func TestTopLevelAwaitScript(t *testing.T) {
+	code := []byte("const r = await fetch(\"https://example.invalid\");\nconsole.log(r.status);\n")
+	res, err := Compare(File{Path: "a.js", Code: code}, File{Path: "a.ts", Code: code}, Options{})
+	if err != nil || res.Unexplained != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
 func TestUnknownTargetIsNoted(t *testing.T) {
 	f := File{Path: "a.js", Code: []byte("export const a = 1;")}
 	res, err := Compare(f, f, Options{Target: "es2099"})
 	if err != nil || len(res.Notes) == 0 || !strings.Contains(res.Notes[0], "es2099") {
 		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+// TestConfigVariants: when the settings given do not match how the package
+// was built (wrong target, class-field semantics, unreadable tsconfig), the
+// alternatives tried still explain honest output, and injected code stays
+// unexplained under every alternative.
+func TestConfigVariants(t *testing.T) {
+	tests := []struct {
+		name, shipped, source string
+		opts                  Options
+		unexplained           int
+	}{
+		{"esm built at es2022, told es2020", fixture + "/dist/esm/server.js", "server", Options{Target: "es2020", TSConfigRaw: `{"compilerOptions":{"target":"es2022"}}`}, 0},
+		{"esm, told useDefineForClassFields=false", fixture + "/dist/esm/server.js", "server", Options{Target: "es2018", TSConfigRaw: `{"compilerOptions":{"target":"es2022","useDefineForClassFields":false}}`}, 0},
+		{"cjs, no tsconfig known", fixture + "/dist/cjs/server.js", "server", Options{}, 0},
+		{"cjs, no tsconfig known, injected", "testdata/tampered/cjs/tools.js", "tools", Options{Target: "es2022"}, 16},
+		{"esm, wrong settings, injected", "testdata/tampered/esm/mail.js", "mail", Options{Target: "es2018", TSConfigRaw: `{"compilerOptions":{"useDefineForClassFields":false}}`}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Compare(readFixture(t, tt.shipped), readFixture(t, fixture+"/src/"+tt.source+".ts"), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Unexplained != tt.unexplained {
+				t.Errorf("unexplained %d, want %d: %+v", res.Unexplained, tt.unexplained, res)
+			}
+			t.Logf("notes: %q", res.Notes)
+		})
+	}
+}
+
+func TestVariantsList(t *testing.T) {
+	names := func(vs []variant) []string {
+		var n []string
+		for _, v := range vs {
+			n = append(n, v.name)
+		}
+		return n
+	}
+	got := names(variants(targets["es2020"], `{"compilerOptions":{"useDefineForClassFields":false}}`))
+	want := []string{"useDefineForClassFields=true", "target esnext", "useDefineForClassFields=true, target esnext"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("variants = %q, want %q", got, want)
+	}
+	if got := names(variants(targets["esnext"], "")); len(got) != 2 {
+		t.Errorf("esnext, no tsconfig: %q", got)
 	}
 }

@@ -6,23 +6,28 @@ package jsequiv
 // and parentheses already agree. What remains are differences between what
 // tsc emitted (the shipped file) and what esbuild emits for the same source.
 // Each rule below turns one such difference into a canonical form. A rule only
-// ever rewrites a construct into a semantically equivalent one (or drops code
-// that is inert module plumbing, checked against the upstream side), so a
-// rule applied where it should not be can create residue but never hide code.
+// ever rewrites a construct into a semantically equivalent one, or drops code
+// that is inert module plumbing checked against the upstream side, so a rule
+// applied where it should not be can create residue but never hide code.
 //
-// Rules (measured on tsc 5.9 output of testdata/mcpserver, ESM es2022 and
-// CommonJS es2020 with useDefineForClassFields=false):
+// Measured on tsc 5.9 output of testdata/mcpserver (ESM es2022; CommonJS
+// es2020 with useDefineForClassFields=false; the same with importHelpers) and
+// testdata/decorators: no residue.
 //
 //   - "use strict" prologue directives: dropped on both sides.
 //   - tsc helper statements (`var __awaiter = (this && this.__awaiter) || ...`)
 //     at the top of the shipped file: dropped only when the statement's raw
-//     tokens are exactly a known tsc emit (knownhelpers.go); any other
-//     statement of that shape stays and is compared as code, because an
-//     attacker can put anything inside a "helper".
-//   - CommonJS (shipped file has no import/export; the source is converted by
-//     esbuild to CommonJS): esbuild's runtime prelude and export block
+//     tokens, in the original file, are exactly a known tsc emit
+//     (knownhelpers.go, from six TypeScript releases). Any other statement of
+//     that shape stays and is compared as code: an attacker can put anything
+//     inside a "helper".
+//   - esbuild's own runtime helpers (`var __defProp=...`): dropped on the
+//     upstream side; on the shipped side only when esbuild injected them
+//     (no token maps back to the shipped file).
+//   - CommonJS (shipped file has no import/export; the source is converted to
+//     CommonJS by esbuild): esbuild's export block
 //     (`__export(x_exports,{a:()=>a})`, `module.exports=__toCommonJS(...)`)
-//     are dropped on the upstream side and read as the export table; tsc's
+//     is dropped on the upstream side and read as the export table; tsc's
 //     `Object.defineProperty(exports,"__esModule",...)`, `exports.a=void 0`,
 //     `exports.a=a` and re-export getters are dropped on the shipped side only
 //     when they match that table; `exports.a` references become `a`;
@@ -36,11 +41,27 @@ package jsequiv
 //     references to members with literal values (which esbuild inlines in the
 //     same file) are inlined on both sides.
 //   - classes: esbuild's `const _C=class _C{...};...;let C=_C;` (static
-//     members referring to the class) becomes `class C{...}...`; the
-//     constructor is moved first in every class body; bare field declarations
-//     of parameter properties (tsc emits `x;` for `constructor(private x)`,
+//     members referring to the class) becomes `class C{...}...`;
+//     `let C = class C` loses the inner name; tsc's static assignments after
+//     a class (`C.x=1;`, useDefineForClassFields=false) move into the body as
+//     `static x=1`; every body is ordered constructor, static fields and
+//     blocks, other members; fields lose their ';'; bare field declarations of
+//     parameter properties (tsc emits `x;` for `constructor(private x)`,
 //     esbuild does not) are dropped.
+//   - decorators (experimentalDecorators): esbuild's __decorateClass /
+//     __decorateParam and kind numbers become tsc's __decorate / __param with
+//     canonical kinds; tsc's decorated-class `export { C }` moves onto the
+//     declaration; tsc's emitDecoratorMetadata `__metadata("design:…", T)`
+//     calls are dropped when T is a plain type reference.
 //   - `export{};` (tsc's marker for a type-only module): dropped.
+//   - importHelpers (only when the tsconfig sets it): the tslib import is
+//     dropped and `tslib_1.__x` calls become `__x` calls.
+//
+// Not normalised (left as residue): tsc's lowering of async functions and
+// generators below ES2017 (__awaiter/__generator call sites), private fields
+// lowered below ES2022 (__classPrivateFieldGet versus esbuild's
+// __privateGet), namespaces, const enums inlined across files, and JSX
+// factory differences.
 
 import (
 	"crypto/sha256"
@@ -239,17 +260,27 @@ func unquote(s string) string {
 }
 
 // normalize applies all rules; cjs says the shipped file is CommonJS (and the
-// upstream side was converted to CommonJS). helpers lists the tsc helper
-// statements validated in the raw shipped prologue.
-func normalize(ship, up []tok, cjs bool, helpers map[string]int) ([]tok, []tok, []string) {
+// upstream side was converted to CommonJS). helpers lists, in order, the
+// helper-shaped statements at the top of the raw shipped file: the helper's
+// name when the statement is a known tsc emit, "" when it is not. tslib says
+// the tsconfig sets importHelpers.
+func normalize(ship, up []tok, cjs bool, helpers []string, tslib bool) ([]tok, []tok, []string) {
 	var notes []string
 	ship = dropUseStrict(ship)
 	up = dropUseStrict(up)
+	if tslib {
+		var n int
+		if ship, n = tslibHelpers(ship); n > 0 {
+			notes = append(notes, fmt.Sprintf("importHelpers: %d helper call(s) through tslib explained", n))
+		}
+	}
 	var dropped []string
 	ship, dropped = dropHelpers(ship, helpers)
 	if len(dropped) > 0 {
 		notes = append(notes, "explained tsc helper statements (exact known emit): "+strings.Join(dropped, ", "))
 	}
+	up = dropEsbuildPrelude(up, false)
+	ship = dropEsbuildPrelude(ship, true)
 	var table map[string][]tok
 	if cjs {
 		up, table = esbuildCJS(up)
@@ -259,7 +290,7 @@ func normalize(ship, up []tok, cjs bool, helpers map[string]int) ([]tok, []tok, 
 	ship = unwrapRequires(ship, map[string]bool{"__importDefault": true, "__importStar": true})
 	up = unwrapRequires(up, map[string]bool{"__toESM": true})
 	upNames := requireBindings(up)
-	ship = requireBindingsApply(ship)
+	requireBindings(ship)
 	for name, v := range table {
 		vv := append([]tok(nil), v...)
 		rename(vv, upNames, 0, len(vv))
@@ -267,6 +298,8 @@ func normalize(ship, up []tok, cjs bool, helpers map[string]int) ([]tok, []tok, 
 	}
 	up = esbuildLoweredClasses(up)
 	ship = esbuildLoweredClasses(ship)
+	up = dropClassExprName(up)
+	ship = dropClassExprName(ship)
 	if cjs {
 		exp := map[string]string{}
 		for name, v := range table {
@@ -282,6 +315,10 @@ func normalize(ship, up []tok, cjs bool, helpers map[string]int) ([]tok, []tok, 
 	}
 	ship = dropEmptyExport(ship)
 	up = dropEmptyExport(up)
+	ship = tscDecorators(ship)
+	up = esbuildDecorators(up)
+	ship = staticAssignments(ship)
+	up = staticAssignments(up)
 	var ok1, ok2 bool
 	ship, ok1 = canonClasses(ship)
 	up, ok2 = canonClasses(up)
@@ -310,44 +347,108 @@ func dropUseStrict(s []tok) []tok {
 	return append(s[:i], s[j:]...)
 }
 
-// helperHeader reports whether s[i:] starts `var __X = this && this.__X ||`
-// (tsc's helper statement as esbuild prints it) and returns the name.
-func helperHeader(s []tok, i int) (string, bool) {
-	if !match(s, i, "var", pID, "=", "this", "&&", "this", ".", pID, "||") {
-		return "", false
+// tslibHelpers handles tsc's importHelpers output (shipped side, only when
+// the tsconfig sets importHelpers): the tslib import
+// (`const tslib_1 = require("tslib");` or `import { __decorate } from
+// "tslib";` importing only __-prefixed helpers) is dropped, and
+// `tslib_1.__x` / `(0, tslib_1.__x)` become `__x`, the inline helper's name,
+// so the call sites meet the rules for inline helpers. It returns the number
+// of call sites rewritten.
+func tslibHelpers(s []tok) ([]tok, int) {
+	st := stmtStarts(s)
+	ns := map[string]bool{}
+	drop := map[int]int{}
+	for j := range s {
+		if !st[j] {
+			continue
+		}
+		if (at(s, j) == "const" || at(s, j) == "var" || at(s, j) == "let") && match(s, j+1, pID, "=", "require", "(", pStr, ")", ";") && unquote(s[j+5].text) == "tslib" {
+			ns[s[j+1].text] = true
+			drop[j] = 8
+		}
+		if match(s, j, "import", "{") {
+			if c := closeOf(s, j+1); c > 0 && match(s, c+1, "from", pStr, ";") && unquote(s[c+2].text) == "tslib" && onlyHelperNames(s[j+2:c]) {
+				drop[j] = c + 4 - j
+			}
+		}
 	}
-	name := s[i+1].text
-	if !strings.HasPrefix(name, "__") || s[i+7].text != name {
-		return "", false
+	if len(drop) == 0 {
+		return s, 0
 	}
-	return name, true
+	n := 0
+	out := make([]tok, 0, len(s))
+	for j := 0; j < len(s); j++ {
+		if k, ok := drop[j]; ok {
+			j += k - 1
+			continue
+		}
+		if s[j].kind == kIdent && ns[s[j].text] && !isPropertyName(s, j) && match(s, j+1, ".", pID) && strings.HasPrefix(s[j+2].text, "__") {
+			// (0,tslib_1.__x) -> __x
+			if len(out) >= 3 && out[len(out)-1].text == "," && out[len(out)-2].text == "0" && out[len(out)-3].text == "(" && at(s, j+3) == ")" {
+				out = out[:len(out)-3]
+				out = append(out, s[j+2])
+				j += 3
+				n++
+				continue
+			}
+			out = append(out, s[j+2])
+			j += 2
+			n++
+			continue
+		}
+		out = append(out, s[j])
+	}
+	return out, n
 }
 
-// dropHelpers removes, from the top of the printed shipped file, helper
-// statements whose raw text was validated (helpers counts them by name).
-func dropHelpers(s []tok, helpers map[string]int) ([]tok, []string) {
+// onlyHelperNames reports whether an import list names only __ helpers.
+func onlyHelperNames(s []tok) bool {
+	for _, t := range s {
+		if t.kind == kPunct && t.text == "," {
+			continue
+		}
+		if t.kind != kIdent || !strings.HasPrefix(t.text, "__") {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// helperName reports whether s[i:] starts `var __X =` and returns __X.
+// (esbuild prints tsc's `var __X = (this && this.__X) || f` as
+// `var __X=this&&this.__X||f` in CommonJS and folds it to `var __X=f` in a
+// module, where `this` is undefined.)
+func helperName(s []tok, i int) (string, bool) {
+	if !match(s, i, "var", pID, "=") || !strings.HasPrefix(s[i+1].text, "__") {
+		return "", false
+	}
+	return s[i+1].text, true
+}
+
+// dropHelpers removes helper statements from the top of the printed shipped
+// file. The k-th `var __X=` statement there is the k-th helper-shaped
+// statement of the raw file (esbuild keeps statement order); it is dropped
+// only when that raw statement was a known tsc emit with the same name.
+func dropHelpers(s []tok, helpers []string) ([]tok, []string) {
 	if len(helpers) == 0 {
 		return s, nil
 	}
-	left := map[string]int{}
-	for k, v := range helpers {
-		left[k] = v
-	}
 	var dropped []string
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	i := 0
 	if i < len(s) && s[i].kind == kHashbang {
 		out = append(out, s[i])
 		i++
 	}
-	for i < len(s) {
-		name, ok := helperHeader(s, i)
+	for k := 0; i < len(s); k++ {
+		name, ok := helperName(s, i)
 		if !ok {
 			// tsc emits the __esModule marker between helpers in some versions.
 			if match(s, i, "Object", ".", "defineProperty", "(", "exports", ",") {
 				if e := stmtEnd(s, i); e > 0 {
 					out = append(out, s[i:e+1]...)
 					i = e + 1
+					k--
 					continue
 				}
 			}
@@ -357,8 +458,7 @@ func dropHelpers(s []tok, helpers map[string]int) ([]tok, []string) {
 		if e < 0 {
 			break
 		}
-		if left[name] > 0 {
-			left[name]--
+		if k < len(helpers) && helpers[k] == name {
 			dropped = append(dropped, name)
 		} else {
 			out = append(out, s[i:e+1]...)
@@ -368,14 +468,17 @@ func dropHelpers(s []tok, helpers map[string]int) ([]tok, []string) {
 	return append(out, s[i:]...), dropped
 }
 
-// knownPrologueHelpers tokenizes nothing itself: given the raw tokens of the
-// original shipped file, it returns the tsc helper statements at its top
-// whose exact token sequence is a known tsc emit (see knownhelpers.go).
-func knownPrologueHelpers(raw []tok) map[string]int {
-	out := map[string]int{}
+// knownPrologueHelpers lists, in order, the helper-shaped statements at the
+// top of the raw (original) shipped file: the helper name when the
+// statement's exact token sequence is a known tsc emit (see knownhelpers.go),
+// "" when it is not.
+func knownPrologueHelpers(raw []tok) []string {
+	var out []string
 	for _, h := range rawPrologueHelpers(raw) {
 		if known, ok := knownHelpers[h.hash]; ok && known == h.name {
-			out[h.name]++
+			out = append(out, h.name)
+		} else {
+			out = append(out, "")
 		}
 	}
 	return out
@@ -456,24 +559,45 @@ func fingerprint(s []tok) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// esbuildCJS removes esbuild's CommonJS runtime prelude and export block from
-// the upstream side and returns the export table (name -> local expression).
-func esbuildCJS(s []tok) ([]tok, map[string][]tok) {
-	table := map[string][]tok{}
+// dropEsbuildPrelude removes the runtime helpers esbuild prepends to its
+// output (var __defProp=..., var __export=..., var __decorateClass=...).
+// On the upstream side all of them go. On the shipped side (unmapped=true)
+// only statements none of whose tokens map to the shipped file go: those
+// were injected by esbuild while lowering syntax to the target, never
+// written in the shipped file.
+func dropEsbuildPrelude(s []tok, unmapped bool) []tok {
 	i := 0
 	if i < len(s) && s[i].kind == kHashbang {
 		i++
 	}
-	// The runtime helpers esbuild prepends: var __defProp=..., var __export=...
+	for at(s, i) == "\"use strict\"" && at(s, i+1) == ";" {
+		i += 2
+	}
 	k := i
 	for match(s, k, "var", pID, "=") && strings.HasPrefix(s[k+1].text, "__") {
 		e := stmtEnd(s, k)
-		if e < 0 {
+		if e < 0 || (unmapped && !allUnmapped(s[k:e+1])) {
 			break
 		}
 		k = e + 1
 	}
-	s = append(s[:i], s[k:]...)
+	return append(s[:i], s[k:]...)
+}
+
+// allUnmapped reports whether no token maps to a line of the original file.
+func allUnmapped(s []tok) bool {
+	for _, t := range s {
+		if t.line != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// esbuildCJS removes esbuild's CommonJS export block from the upstream side
+// and returns the export table (name -> local expression).
+func esbuildCJS(s []tok) ([]tok, map[string][]tok) {
+	table := map[string][]tok{}
 	// The exports object: module.exports=__toCommonJS(X);
 	obj := ""
 	for j := range s {
@@ -485,7 +609,7 @@ func esbuildCJS(s []tok) ([]tok, map[string][]tok) {
 	if obj == "" {
 		return s, table
 	}
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	st := stmtStarts(s)
 	for j := 0; j < len(s); j++ {
 		if !st[j] {
@@ -552,7 +676,7 @@ func parseExportTable(s []tok, table map[string][]tok) {
 // canonical `⟦reexport⟧("m");`.
 func tscReexports(s []tok) []tok {
 	st := stmtStarts(s)
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	for j := 0; j < len(s); j++ {
 		if st[j] && match(s, j, "__exportStar", "(", "require", "(", pStr, ")", ",", "exports", ")", ";") {
 			out = append(out, synth(synReexport, s[j]), s[j+3], s[j+4], s[j+5], s[j+9])
@@ -568,7 +692,7 @@ func tscReexports(s []tok) []tok {
 // `require("m")` for the interop wrappers W (tsc's __importDefault and
 // __importStar, esbuild's __toESM): they only adapt the module object.
 func unwrapRequires(s []tok, wrappers map[string]bool) []tok {
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	for j := 0; j < len(s); j++ {
 		if s[j].kind == kIdent && wrappers[s[j].text] && !isPropertyName(s, j) && match(s, j+1, "(", "require", "(", pStr, ")") {
 			switch {
@@ -589,7 +713,7 @@ func unwrapRequires(s []tok, wrappers map[string]bool) []tok {
 
 // requireBindings canonicalises top-level `const|let|var X = require("m");`
 // statements to `var ⟦"m"#k⟧ = require("m");` (k counts bindings of the same
-// module) and renames X everywhere. It returns the renaming.
+// module) and renames X everywhere, in place. It returns the renaming.
 func requireBindings(s []tok) map[string]string {
 	st := stmtStarts(s)
 	names := map[string]string{}
@@ -614,12 +738,6 @@ func requireBindings(s []tok) map[string]string {
 	}
 	rename(s, names, 0, len(s))
 	return names
-}
-
-// requireBindingsApply is requireBindings for the shipped side.
-func requireBindingsApply(s []tok) []tok {
-	requireBindings(s)
-	return s
 }
 
 // esbuildLoweredClasses turns esbuild's lowering of a class whose static
@@ -731,7 +849,7 @@ func esbuildLoweredClasses(s []tok) []tok {
 // against the upstream export table exp (name -> local expression).
 func tscExports(s []tok, exp map[string]string) []tok {
 	st := stmtStarts(s)
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	for j := 0; j < len(s); j++ {
 		if st[j] {
 			// Object.defineProperty(exports,"__esModule",{value:true});
@@ -764,6 +882,18 @@ func tscExports(s []tok, exp map[string]string) []tok {
 						continue
 					}
 				}
+			}
+			// exports.C=C=expr; handled below (enum and decorator wiring)
+			if match(s, j, "exports", ".", pID, "=") && match(s, j+4, s[j+2].text, "=") && exp[s[j+2].text] == s[j+2].text {
+				j += 3
+				continue
+			}
+			// exports.default=default_1; (an anonymous default function or
+			// class, which esbuild names x_default): the wiring goes and
+			// default_1 becomes ⟦default⟧ below.
+			if match(s, j, "exports", ".", "default", "=", pID, ";") && s[j+4].text == anonDefault && strings.HasSuffix(exp["default"], "_default") {
+				j += 5
+				continue
 			}
 			// exports.default=expr;
 			if match(s, j, "exports", ".", "default", "=") {
@@ -805,8 +935,15 @@ func tscExports(s []tok, exp map[string]string) []tok {
 		}
 		out = append(out, s[j])
 	}
+	if strings.HasSuffix(exp["default"], "_default") {
+		rename(out, map[string]string{anonDefault: synDefault}, 0, len(out))
+	}
 	return out
 }
+
+// anonDefault is tsc's name for an anonymous default-exported function or
+// class in CommonJS output.
+const anonDefault = "default_1"
 
 // voidChain matches `exports.a=exports.b=...=void 0;` at j and returns the
 // index of its ';' (or 0).
@@ -828,7 +965,7 @@ func voidChain(s []tok, j int) int {
 // (`var x_default=` -> `⟦default⟧=`), matching tscExports.
 func esbuildDecls(s []tok, exp map[string]string) []tok {
 	st := stmtStarts(s)
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	def := exp["default"]
 	for j := 0; j < len(s); j++ {
 		if st[j] && (at(s, j) == "const" || at(s, j) == "let" || at(s, j) == "var") && match(s, j+1, pID, "=") {
@@ -846,13 +983,18 @@ func esbuildDecls(s []tok, exp map[string]string) []tok {
 		}
 		out = append(out, s[j])
 	}
+	if strings.HasSuffix(def, "_default") {
+		// `function x_default(){}` (an anonymous default export): the name
+		// becomes ⟦default⟧, like tsc's default_1.
+		rename(out, map[string]string{def: synDefault}, 0, len(out))
+	}
 	return out
 }
 
 // dropEmptyExport removes `export{};` statements.
 func dropEmptyExport(s []tok) []tok {
 	st := stmtStarts(s)
-	out := s[:0:0]
+	out := make([]tok, 0, len(s))
 	for j := 0; j < len(s); j++ {
 		if st[j] && match(s, j, "export", "{", "}", ";") {
 			j += 3
@@ -925,7 +1067,7 @@ func canonEnums(s []tok) []tok {
 		return out
 	}
 	// Inline literal member references outside enum bodies.
-	res := out[:0:0]
+	res := make([]tok, 0, len(out))
 	for j := 0; j < len(out); j++ {
 		t := out[j]
 		if t.kind == kIdent && !isPropertyName(out, j) {
@@ -999,9 +1141,12 @@ func enumMembers(body []tok) map[string][]tok {
 // add residue) and a note says so.
 const classWorkPerToken = 16
 
-// canonClasses moves every class constructor to the front of its body and
-// drops bare field declarations of parameter properties. ok is false when the
-// work budget ran out.
+// canonClasses orders every class body as: constructor, static fields and
+// static blocks (in their order), other members (in their order) — tsc and
+// esbuild place constructors and lowered static fields differently, and the
+// order between these groups has no effect — drops the ';' after fields (so
+// a body never grows) and drops bare field declarations of parameter
+// properties. ok is false when the work budget ran out.
 func canonClasses(s []tok) (out []tok, ok bool) {
 	budget := classWorkPerToken*len(s) + 1024
 	for c := len(s) - 1; c >= 0; c-- {
@@ -1017,7 +1162,7 @@ func canonClasses(s []tok) (out []tok, ok bool) {
 			continue
 		}
 		if budget -= 3 * (close - c); budget < 0 {
-			return s, false
+			return compactDead(s), false
 		}
 		members := classMembers(s, open+1, close)
 		ctor := -1
@@ -1027,26 +1172,113 @@ func canonClasses(s []tok) (out []tok, ok bool) {
 				break
 			}
 		}
-		if ctor < 0 {
+		var params map[string]bool
+		if ctor >= 0 {
+			params = ctorParamProps(s, members[ctor])
+		}
+		var body []tok
+		if ctor >= 0 {
+			body = append(body, s[members[ctor][0]:members[ctor][1]]...)
+		}
+		for pass := 0; pass < 2; pass++ { // static fields and blocks first, then the rest
+			for k, m := range members {
+				if k == ctor || isStaticInit(s, m) != (pass == 0) {
+					continue
+				}
+				if n := m[1] - m[0]; (n == 1 || (n == 2 && at(s, m[0]+1) == ";")) && params[at(s, m[0])] {
+					continue // `x;` declaring a parameter property
+				}
+				end := m[1]
+				if s[end-1].kind == kPunct && s[end-1].text == ";" {
+					end-- // fields lose their ';' (esbuild omits the last one)
+				}
+				body = append(body, s[m[0]:end]...)
+			}
+		}
+		n := copy(s[open+1:], body)
+		for k := open + 1 + n; k < close; k++ {
+			s[k] = tok{kind: kSynth} // dead; removed once at the end
+		}
+	}
+	return compactDead(s), true
+}
+
+// compactDead removes the dead tokens canonClasses leaves behind.
+func compactDead(s []tok) []tok {
+	n := 0
+	for _, t := range s {
+		if t.kind == kSynth && t.text == "" {
 			continue
 		}
-		params := ctorParamProps(s, members[ctor])
-		var body []tok
-		body = append(body, s[members[ctor][0]:members[ctor][1]]...)
-		for k, m := range members {
-			if k == ctor {
-				continue
-			}
-			if n := m[1] - m[0]; (n == 1 || (n == 2 && at(s, m[0]+1) == ";")) && params[at(s, m[0])] {
-				continue // `x;` declaring a parameter property
-			}
-			body = append(body, s[m[0]:m[1]]...)
-		}
-		// Members are only moved or dropped, so the body never grows.
-		n := copy(s[open+1:], body)
-		s = append(s[:open+1+n], s[close:]...)
+		s[n] = t
+		n++
 	}
-	return s, true
+	return s[:n]
+}
+
+// isStaticInit reports whether class member m is a static field or a static
+// block (as opposed to a static method or accessor, or an instance member).
+func isStaticInit(s []tok, m [2]int) bool {
+	if at(s, m[0]) != "static" || m[1]-m[0] < 2 {
+		return false
+	}
+	if at(s, m[0]+1) == "{" {
+		return true
+	}
+	for k := m[0] + 1; k < m[1]; k++ {
+		switch {
+		case s[k].kind == kPunct && s[k].text == "(":
+			return false // a method
+		case s[k].kind == kPunct && (s[k].text == "=" || s[k].text == ";"):
+			return true
+		case opens(s[k]):
+			if c := closeOf(s, k); c > k && c < m[1] {
+				k = c
+			}
+		}
+	}
+	return true // `static x` at the end of the body
+}
+
+// staticAssignments moves the assignments tsc emits after a class for static
+// fields without define semantics (`class C{...}C.x=1;C.y=2;`) into the
+// class body as `static x=1;static y=2;`, the shape esbuild keeps.
+func staticAssignments(s []tok) []tok {
+	st := stmtStarts(s)
+	out := make([]tok, 0, len(s))
+	for j := 0; j < len(s); j++ {
+		if !st[j] || !match(s, j, "class", pID) {
+			out = append(out, s[j])
+			continue
+		}
+		name := s[j+1].text
+		open := classBodyOpen(s, j)
+		if open < 0 {
+			out = append(out, s[j])
+			continue
+		}
+		close := closeOf(s, open)
+		if close < 0 {
+			out = append(out, s[j])
+			continue
+		}
+		out = append(out, s[j:close]...)
+		k := close + 1
+		for k < len(s) && match(s, k, name, ".", pID, "=") {
+			e := stmtEnd(s, k)
+			if e < 0 {
+				break
+			}
+			kw := synth("static", s[k])
+			kw.kind = kIdent
+			out = append(out, kw)
+			out = append(out, s[k+2:e+1]...)
+			k = e + 1
+		}
+		out = append(out, s[close])
+		j = k - 1
+	}
+	return out
 }
 
 // classBodyOpen returns the index of the '{' opening the body of the class
@@ -1136,4 +1368,195 @@ func ctorParamProps(s []tok, m [2]int) map[string]bool {
 		}
 	}
 	return out
+}
+
+// Decorators (experimentalDecorators). tsc and esbuild emit the same calls
+// with different helper names and argument spellings:
+//
+//	tsc:     let C = class C {...}; __decorate([d, __param(0, p)], C.prototype, "m", null);
+//	esbuild: let C = class {...};   __decorateClass([d, __decorateParam(0, p)], C.prototype, "m", 1);
+//
+// Both become `let C = class {...}; __decorate([...], C.prototype, "m", ⟦method⟧)`
+// (⟦field⟧ for properties). tsc's emitDecoratorMetadata calls
+// `__metadata("design:type", T)`, which esbuild does not emit, are dropped
+// when T is a plain type reference (identifiers, member access, void 0,
+// arrays of those); anything else stays and is compared.
+const (
+	synDecMethod = "⟦method⟧"
+	synDecField  = "⟦field⟧"
+)
+
+// tscDecorators canonicalises tsc's decorator emit (shipped side).
+func tscDecorators(s []tok) []tok {
+	s = tscDecoratedExports(s)
+	out := make([]tok, 0, len(s))
+	for j := 0; j < len(s); j++ {
+		if s[j].kind == kIdent && s[j].text == "__metadata" && !isPropertyName(s, j) {
+			if end := metadataCall(s, j); end > 0 {
+				switch {
+				case len(out) > 0 && out[len(out)-1].text == ",":
+					out = out[:len(out)-1] // `, __metadata(...)`
+				case at(s, end+1) == ",":
+					end++ // `[__metadata(...), ...`
+				}
+				j = end
+				continue
+			}
+		}
+		out = append(out, s[j])
+	}
+	return canonDecorateKinds(out, map[string]string{"null": synDecMethod, "void 0": synDecField})
+}
+
+// esbuildDecorators canonicalises esbuild's decorator emit (upstream side).
+func esbuildDecorators(s []tok) []tok {
+	rename(s, map[string]string{"__decorateClass": "__decorate", "__decorateParam": "__param"}, 0, len(s))
+	return canonDecorateKinds(s, map[string]string{"1": synDecMethod, "2": synDecField})
+}
+
+// dropClassExprName turns `let C = class C` into `let C = class` (esbuild
+// may print the inner name as C2 when it re-prints tsc's output).
+func dropClassExprName(s []tok) []tok {
+	out := make([]tok, 0, len(s))
+	for j := 0; j < len(s); j++ {
+		out = append(out, s[j])
+		if (s[j].text == "let" || s[j].text == "var" || s[j].text == "const") && s[j].kind == kIdent &&
+			match(s, j+1, pID, "=", "class", pID) && sameOrRenamed(s[j+4].text, s[j+1].text) {
+			out = append(out, s[j+1:j+4]...)
+			j += 4
+		}
+	}
+	return out
+}
+
+// sameOrRenamed reports whether inner is name or name followed by digits
+// (esbuild's renaming of a shadowing binding).
+func sameOrRenamed(inner, name string) bool {
+	if !strings.HasPrefix(inner, name) || name == "" {
+		return false
+	}
+	for _, c := range inner[len(name):] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// tscDecoratedExports turns tsc's `let C = class {...}; ... export { C };`
+// (how tsc exports a decorated class from a module) into
+// `export let C = class ...`, the shape esbuild keeps.
+func tscDecoratedExports(s []tok) []tok {
+	st := stmtStarts(s)
+	decl := map[string]int{}
+	for j := range s {
+		if st[j] && match(s, j, "let", pID, "=", "class") {
+			decl[s[j+1].text] = j
+		}
+	}
+	if len(decl) == 0 {
+		return s
+	}
+	move := map[int]bool{} // `let` indexes that get an export
+	skip := map[int]bool{} // `export{C};` statements dropped
+	for j := range s {
+		if st[j] && match(s, j, "export", "{", pID, "}", ";") {
+			if d, ok := decl[s[j+2].text]; ok && d < j {
+				move[d], skip[j] = true, true
+			}
+		}
+	}
+	if len(move) == 0 {
+		return s
+	}
+	out := make([]tok, 0, len(s))
+	for j := 0; j < len(s); j++ {
+		if skip[j] {
+			j += 4
+			continue
+		}
+		if move[j] {
+			t := synth("export", s[j])
+			t.kind = kIdent
+			out = append(out, t)
+		}
+		out = append(out, s[j])
+	}
+	return out
+}
+
+// metadataCall matches `__metadata("design:…", T)` at j with T a plain type
+// reference and returns the index of its ')' (or 0).
+func metadataCall(s []tok, j int) int {
+	if !match(s, j+1, "(", pStr, ",") {
+		return 0
+	}
+	switch unquote(s[j+2].text) {
+	case "design:type", "design:paramtypes", "design:returntype":
+	default:
+		return 0
+	}
+	end := closeOf(s, j+1)
+	if end < 0 {
+		return 0
+	}
+	for k := j + 4; k < end; k++ {
+		t := s[k]
+		switch {
+		case t.kind == kIdent && t.text != "function" && t.text != "new" && t.text != "typeof" && t.text != "class" && t.text != "import" && t.text != "this" && t.text != "super":
+			if t.text == "void" && at(s, k+1) != "0" {
+				return 0
+			}
+		case t.kind == kNumber && at(s, k-1) == "void":
+		case t.kind == kPunct && (t.text == "." || t.text == "," || t.text == "[" || t.text == "]"):
+		default:
+			return 0
+		}
+	}
+	return end
+}
+
+// canonDecorateKinds rewrites the last argument of `__decorate(…, key, K)`
+// calls through kinds (joined token text -> canonical token).
+func canonDecorateKinds(s []tok, kinds map[string]string) []tok {
+	for j := 0; j < len(s); j++ {
+		if s[j].text != "__decorate" || s[j].kind != kIdent || at(s, j+1) != "(" || isPropertyName(s, j) {
+			continue
+		}
+		end := closeOf(s, j+1)
+		if end < 0 {
+			continue
+		}
+		// Find the last top-level comma of the call.
+		last, depth := -1, 0
+		for k := j + 2; k < end; k++ {
+			switch {
+			case opens(s[k]):
+				depth++
+			case closes(s[k]):
+				depth--
+			case depth == 0 && s[k].kind == kPunct && s[k].text == ",":
+				last = k
+			}
+		}
+		if last < 0 || end-last > 3 {
+			continue
+		}
+		if c, ok := kinds[join(s[last+1:end])]; ok {
+			s[last+1] = synth(c, s[last+1])
+			for k := last + 2; k < end; k++ {
+				s[k] = synth("", s[k]) // blanked; removed below
+			}
+		}
+	}
+	// Remove blanked tokens.
+	n := 0
+	for _, t := range s {
+		if t.kind == kSynth && t.text == "" {
+			continue
+		}
+		s[n] = t
+		n++
+	}
+	return s[:n]
 }

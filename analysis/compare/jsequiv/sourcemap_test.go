@@ -119,3 +119,10 @@ func TestDecodeMappings(t *testing.T) {
 		_ = decodeMappings([]byte(bad)) // must not panic
 	}
 }
+
+func FuzzCheckSourceMap(f *testing.F) {
+	f.Add([]byte(`{"sourceRoot":"../src","sources":["a.ts",null,"webpack:///x"],"sourcesContent":["x\n",null]}`), "dist/a.js.map")
+	f.Fuzz(func(t *testing.T, m []byte, p string) {
+		_, _ = CheckSourceMap(m, p, func(string) ([]byte, bool) { return []byte("x\ny\n"), true })
+	})
+}

@@ -49,6 +49,7 @@ var keywordsBeforeRegExp = map[string]bool{
 // whether the lexer stopped early on an error (the tokens before the error are
 // still returned). At most maxTokens tokens are kept; more sets tooMany.
 func lexJS(src []byte, keepComments bool, maxTokens int) (toks []tok, lexErr bool, tooMany bool) {
+	toks = make([]tok, 0, min(len(src)/3+16, maxTokens+1))
 	lexErr = scanJS(src, keepComments, func(t tok) bool {
 		if len(toks) >= maxTokens {
 			tooMany = true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -40,7 +41,8 @@ type printed struct {
 // whitespace minified, comments dropped and syntax otherwise preserved. When
 // the requested target cannot be produced (esbuild cannot lower some syntax,
 // e.g. to ES5) it retries with esnext and says so in the returned note.
-func transform(f File, side string, loader api.Loader, target api.Target, format api.Format, tsconfigRaw string, withMap bool) (printed, string, error) {
+// Each esbuild call is abandoned after timeout (see TransformTimeout).
+func transform(f File, side string, loader api.Loader, target api.Target, format api.Format, tsconfigRaw string, withMap bool, timeout time.Duration) (printed, string, error) {
 	opts := api.TransformOptions{
 		Loader:           loader,
 		Target:           target,
@@ -56,11 +58,18 @@ func transform(f File, side string, loader api.Loader, target api.Target, format
 		opts.Sourcemap = api.SourceMapExternal
 		opts.SourcesContent = api.SourcesContentExclude
 	}
-	res := api.Transform(string(f.Code), opts)
+	tooSlow := &Error{Path: f.Path, Side: side, Err: ErrTooComplex, Detail: fmt.Sprintf("esbuild did not finish within %v", timeout)}
+	res, ok := transformWithin(string(f.Code), opts, timeout)
+	if !ok {
+		return printed{}, "", tooSlow
+	}
 	note := ""
-	if len(res.Errors) > 0 && target != api.ESNext {
+	if len(res.Errors) > 0 && target != api.ESNext && isLoweringError(res.Errors) {
 		opts.Target = api.ESNext
-		retry := api.Transform(string(f.Code), opts)
+		retry, ok := transformWithin(string(f.Code), opts, timeout)
+		if !ok {
+			return printed{}, "", tooSlow
+		}
 		if len(retry.Errors) == 0 {
 			note = fmt.Sprintf("%s %s: esbuild cannot produce the configured target; compared at esnext (%s)", side, f.Path, firstMessage(res.Errors))
 			res = retry
@@ -70,6 +79,35 @@ func transform(f File, side string, loader api.Loader, target api.Target, format
 		return printed{}, "", &Error{Path: f.Path, Side: side, Err: ErrSyntax, Detail: firstMessage(res.Errors)}
 	}
 	return printed{code: res.Code, smap: res.Map}, note, nil
+}
+
+// transformWithin runs api.Transform and gives up waiting after timeout.
+// esbuild cannot be interrupted: an abandoned call keeps running in its
+// goroutine until it returns. Inputs that make esbuild slow (very deep
+// function nesting, huge numbers of redeclaration errors) are rejected by
+// checkInput where they can be recognised cheaply; this is the backstop.
+func transformWithin(code string, opts api.TransformOptions, timeout time.Duration) (api.TransformResult, bool) {
+	done := make(chan api.TransformResult, 1)
+	go func() { done <- api.Transform(code, opts) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r, true
+	case <-t.C:
+		return api.TransformResult{}, false
+	}
+}
+
+// isLoweringError reports whether esbuild failed only because it cannot
+// lower syntax to the target (then esnext is worth a retry).
+func isLoweringError(msgs []api.Message) bool {
+	for _, m := range msgs {
+		if !strings.Contains(m.Text, "to the configured target environment") {
+			return false
+		}
+	}
+	return true
 }
 
 func firstMessage(msgs []api.Message) string {

@@ -31,9 +31,10 @@ type Layout struct {
 
 // esbuildKeys are the compilerOptions esbuild's transform reads from a
 // tsconfig (https://esbuild.github.io/content-types/#tsconfig-json) and that
-// matter for a single-file transform.
+// matter for a single-file transform, plus importHelpers, which esbuild
+// ignores and Compare reads (tsc then calls helpers from tslib).
 var esbuildKeys = []string{
-	"alwaysStrict", "experimentalDecorators", "importsNotUsedAsValues", "jsx", "jsxFactory",
+	"alwaysStrict", "experimentalDecorators", "importHelpers", "importsNotUsedAsValues", "jsx", "jsxFactory",
 	"jsxFragmentFactory", "jsxImportSource", "preserveValueImports", "strict", "target",
 	"useDefineForClassFields", "verbatimModuleSyntax",
 }
@@ -89,10 +90,7 @@ func TSConfig(p string, readFile func(path string) ([]byte, error)) (Options, La
 		lay.OutDir = v
 	}
 	if b, _ := opts["emitDecoratorMetadata"].(bool); b {
-		lay.Notes = append(lay.Notes, "emitDecoratorMetadata is not reproduced by esbuild: __metadata calls remain unexplained")
-	}
-	if b, _ := opts["importHelpers"].(bool); b {
-		lay.Notes = append(lay.Notes, "importHelpers: tsc calls helpers from tslib; those call sites are not normalised")
+		lay.Notes = append(lay.Notes, "emitDecoratorMetadata is not reproduced by esbuild: tsc's __metadata calls are explained only when their type argument is a plain reference")
 	}
 	if lay.Target == "" {
 		lay.Notes = append(lay.Notes, "no target set (tsc's default is es5); compared at esnext")

@@ -229,3 +229,11 @@ func TestTSConfigLimits(t *testing.T) {
 		t.Error("over MaxConfigSize accepted")
 	}
 }
+
+func FuzzTSConfig(f *testing.F) {
+	f.Add([]byte(`{"extends":"./b.json","compilerOptions":{"target":"es2022",}}`), []byte(`{"compilerOptions":{"rootDir":"../x"}} // c`))
+	f.Add([]byte(`{"extends":["@tsconfig/node18","./b"]}`), []byte(`/* */{"extends":"./tsconfig.json"}`))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		_, _, _ = TSConfig("tsconfig.json", memFS(map[string]string{"tsconfig.json": string(a), "b.json": string(b)}))
+	})
+}
