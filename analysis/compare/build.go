@@ -244,8 +244,14 @@ func (b *builds) configNote() string {
 	return " with the options of " + b.tsconfig
 }
 
-// minified reports whether a script is large and made of very long lines.
+// minified reports whether a script is large and made of very long lines, or starts with esbuild's
+// module-interop runtime (whose helper names minification renamed, so IsBundle's name check misses it).
 func minified(code []byte) (bool, string) {
+	head := code[:min(len(code), 4096)]
+	if bytes.Contains(head, []byte("Object.getOwnPropertyNames")) && bytes.Contains(head, []byte("Object.getPrototypeOf")) &&
+		bytes.Contains(head, []byte("Object.prototype.hasOwnProperty")) && bytes.Contains(code, []byte(`Dynamic require of "`)) {
+		return true, "esbuild's module runtime, minified"
+	}
 	if len(code) < minifiedMinSize {
 		return false, ""
 	}

@@ -765,3 +765,17 @@ func TestCommittedBuildOutputInjected(t *testing.T) {
 		checkFindings(t, res.Findings, []want{{severity: finding.Block, path: "dist/greet.js", contains: []string{"collect.evil.example"}}})
 	}
 }
+
+// TestMinifiedIsBundle: a large script of very long lines, or one that starts with esbuild's minified module
+// runtime, is a bundle (warn), not code without a source (block) — and no similarity search runs for it.
+func TestMinifiedIsBundle(t *testing.T) {
+	repo, shas := upstream(t, testenv.Commit{Files: map[string]string{"src/index.ts": "export const a = 1;\n"}})
+	long := strings.Repeat("var a"+strings.Repeat("b", 600)+"=1;", 200) + "\n"
+	preamble := `var y=Object.create;var s=Object.defineProperty;var g=Object.getOwnPropertyDescriptor;var d=Object.getOwnPropertyNames;var m=Object.getPrototypeOf,u=Object.prototype.hasOwnProperty;var f=(e=>typeof require<"u"?require:e)(function(e){throw Error('Dynamic require of "'+e+'" is not supported')});
+console.log(1);
+`
+	for name, code := range map[string]string{"bin/cli.mjs": long, "bin/small.mjs": preamble} {
+		res := publish(t, repo, shas[0], "", files(map[string]string{name: code}))
+		checkFindings(t, res.Findings, []want{{rule: finding.RuleUnverifiedBundle, severity: finding.Warn, path: name}})
+	}
+}
