@@ -3,8 +3,9 @@
 //
 // Usage:
 //
-//	mcpvet check [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
-//	mcpvet demo  [--format text|json|markdown]
+//	mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
+//	mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
+//	mcpvet demo   [--format text|json|markdown]
 //
 // Exit codes: 0 no blocking finding, 1 blocking finding, 2 usage or configuration error, 3 no verdict.
 package main

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mcpvet/mcpvet/analysis"
+	"github.com/mcpvet/mcpvet/analysis/deps"
 	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/internal/fixtures"
 )
@@ -18,8 +20,9 @@ import (
 const usage = `mcpvet reviews MCP servers and other npm dependencies against their source.
 
 Usage:
-  mcpvet check [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
-  mcpvet demo  [--format text|json|markdown]
+  mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
+  mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
+  mcpvet demo   [--format text|json|markdown]
 
 Exit codes: 0 no blocking finding, 1 blocking finding, 2 usage or configuration error, 3 no verdict.
 `
@@ -38,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "check":
 		code, err = runCheck(ctx, args[1:], stdout, stderr, getenv)
+	case "review":
+		code, err = runReview(ctx, args[1:], stdout, stderr, getenv)
 	case "demo":
 		code, err = runDemo(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
@@ -112,15 +117,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		reqs = append(reqs, req)
 	}
 	wd, _ := os.Getwd()
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg, err := analysis.ConfigFromEnv(getenv, wd, logger)
+	eng, err := newEngine(wd, stderr, getenv)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errUsage, err)
+		return 0, err
 	}
-	if isTerminal(stderr) {
-		cfg.Progress = func(msg string) { fmt.Fprintf(stderr, "… %s\n", msg) }
-	}
-	rep, err := analysis.New(cfg).Check(ctx, reqs)
+	rep, err := eng.Check(ctx, reqs)
 	if err != nil {
 		return 0, err
 	}
@@ -130,8 +131,60 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return rep.ExitCode(), nil
 }
 
-// runDemo reviews the postmark-mcp incident's look-alike offline: a fixture repository served by a real git
-// http-backend and two tarballs served by an in-process npm registry, through the same path as check.
+// newEngine wires the engine from the environment; workdir's .npmrc is read like npm reads it.
+func newEngine(workdir string, stderr io.Writer, getenv func(string) string) (*analysis.Engine, error) {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg, err := analysis.ConfigFromEnv(getenv, workdir, logger)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if isTerminal(stderr) {
+		cfg.Progress = func(msg string) { fmt.Fprintf(stderr, "… %s\n", msg) }
+	}
+	return analysis.New(cfg), nil
+}
+
+// runReview reviews a pull request held in a local git repository: the changes from the merge-base of base
+// and head to head, with the policy read from the base.
+func runReview(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
+	fs, format := newFlags("review", stderr)
+	repo := fs.String("repo", ".", "the repository holding the pull request")
+	base := fs.String("base", "", "base revision (default: the default branch; the merge-base with head is used)")
+	head := fs.String("head", "HEAD", "head revision")
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() != 0 {
+		return 0, fmt.Errorf("%w: review takes no arguments (use --repo, --base, --head)", errUsage)
+	}
+	pr, err := deps.OpenGit(ctx, *repo, *base, *head)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	eng, err := newEngine(*repo, stderr, getenv)
+	if err != nil {
+		return 0, err
+	}
+	rep, err := eng.Review(ctx, pr, time.Now())
+	if errors.Is(err, analysis.ErrConfig) {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := report.Write(stdout, rep, f); err != nil {
+		return 0, err
+	}
+	return rep.ExitCode(), nil
+}
+
+// runDemo reviews the postmark-mcp incident's look-alike offline: a fixture repository's pull request bumps
+// the package; its upstream is served by a real git http-backend and its tarballs by an in-process npm
+// registry; the review goes through the same path as `review`.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
 	fs, format := newFlags("demo", stderr)
 	if err := parseFlags(fs, args); err != nil {
@@ -160,9 +213,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		return getenv(k)
 	}
+	pr := world.PRDir(fixtures.DemoPR)
 	fmt.Fprintf(stderr, "demo: npm registry at %s, git server at %s (offline fixtures)\n", world.RegistryURL, world.GitURL)
-	fmt.Fprintf(stderr, "demo: mcpvet check %s\n\n", fixtures.DemoSpec)
-	return runCheck(ctx, []string{"--format", *format, fixtures.DemoSpec}, stdout, stderr, demoEnv)
+	fmt.Fprintf(stderr, "demo: a pull request bumps mailpost-mcp 1.0.15 → 1.0.16 in package.json, package-lock.json and .mcp.json\n")
+	fmt.Fprintf(stderr, "demo: mcpvet review --repo %s --base pr-base --head pr-head\n\n", pr)
+	return runReview(ctx, []string{"--format", *format, "--repo", pr, "--base", "pr-base", "--head", "pr-head"}, stdout, stderr, demoEnv)
 }
 
 // isTerminal reports whether w is a character device (a terminal), where progress lines help.

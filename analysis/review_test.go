@@ -1,0 +1,55 @@
+package analysis_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpvet/mcpvet/analysis/deps"
+	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/internal/fixtures"
+)
+
+// TestReviewPostmarkBump: a pull request that bumps the postmark look-alike in package.json, package-lock.json
+// and .mcp.json gets one report, verdict block, with all three head locations.
+func TestReviewPostmarkBump(t *testing.T) {
+	ctx := context.Background()
+	pr, err := deps.OpenGit(ctx, world.PRDir(fixtures.DemoPR), "pr-base", "pr-head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine(t).Review(ctx, pr, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	report.Text(&text, rep)
+	t.Log("\n" + text.String())
+	if rep.Verdict != report.Block || rep.ExitCode() != report.ExitBlock || len(rep.Packages) != 1 {
+		t.Fatalf("verdict %s exit %d with %d packages; want one blocked package", rep.Verdict, rep.ExitCode(), len(rep.Packages))
+	}
+	p := rep.Packages[0]
+	if p.Name != "mailpost-mcp" || p.From != "1.0.15" || p.To != "1.0.16" || !p.MCP {
+		t.Errorf("package %s %s→%s mcp=%v", p.Name, p.From, p.To, p.MCP)
+	}
+	files := map[string]bool{}
+	for _, l := range p.Locations {
+		files[l.Path] = l.Line > 0
+	}
+	for _, f := range []string{"package.json", "package-lock.json", ".mcp.json"} {
+		if !files[f] {
+			t.Errorf("no location in %s; locations %v", f, p.Locations)
+		}
+	}
+	found := false
+	for _, f := range p.Findings {
+		if f.Rule == finding.RuleForeignLines && f.Path == "index.js" && strings.Contains(f.Snippet, fixtures.InjectedLine) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no foreign-lines finding for the injected line: %+v", p.Findings)
+	}
+}
