@@ -141,6 +141,14 @@ func TestDetect(t *testing.T) {
 			repo: []string{"mcp/unresolvable-server"},
 		},
 		{
+			name: "remote server moves to another host",
+			pr: memPR{
+				base: map[string]string{".mcp.json": "{\"mcpServers\": {\"search\": {\"type\": \"http\", \"url\": \"https://mcp.example.com/mcp\"}}}\n"},
+				head: map[string]string{".mcp.json": "{\"mcpServers\": {\"search\": {\"type\": \"http\", \"url\": \"https://mcp.example.net/mcp\"}}}\n"},
+			},
+			repo: []string{"mcp/remote-server"},
+		},
+		{
 			name: "a broken file is an error for that file; the rest is still reviewed",
 			pr: memPR{
 				base: map[string]string{"package-lock.json": lock("a@1.0.0"), ".mcp.json": mcpJSON("a@1.0.0")},

@@ -2,6 +2,7 @@ package deps
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/mcpvet/mcpvet/analysis/deps/mcpconfig"
 	"github.com/mcpvet/mcpvet/analysis/finding"
@@ -71,6 +72,7 @@ func (d *detector) servers(path string, base, head *side) {
 			d.add(c)
 		}
 	}
+	d.remotes(path, base.servers, head.servers)
 	for _, s := range head.servers {
 		for _, p := range s.Packages {
 			if p.Unresolvable == "" {
@@ -95,4 +97,42 @@ func compareVersions(eco, from, to string) Kind {
 	default:
 		return Downgraded
 	}
+}
+
+// remotes reports remote MCP servers that are added, or whose URL now points at another host: the assistant
+// will send its requests — and often credentials in headers — somewhere new.
+func (d *detector) remotes(path string, base, head []mcpconfig.Server) {
+	before := map[string]string{}
+	for _, s := range base {
+		if s.URL != "" {
+			before[s.Name] = s.URL
+		}
+	}
+	for _, s := range head {
+		if s.URL == "" {
+			continue
+		}
+		old, had := before[s.Name]
+		switch {
+		case !had:
+			d.unresolved = append(d.unresolved, finding.Finding{
+				Rule: finding.RuleRemoteServer, Severity: finding.Info, Path: path, Line: s.URLLine,
+				Message: fmt.Sprintf("remote MCP server %q added at %s: its code is not published anywhere to compare", s.Name, hostOf(s.URL)),
+			})
+		case hostOf(old) != hostOf(s.URL):
+			d.unresolved = append(d.unresolved, finding.Finding{
+				Rule: finding.RuleRemoteServer, Severity: finding.Warn, Path: path, Line: s.URLLine,
+				Message: fmt.Sprintf("remote MCP server %q moves from %s to %s", s.Name, hostOf(old), hostOf(s.URL)),
+			})
+		}
+	}
+}
+
+// hostOf returns a URL's host, or the text itself when it does not parse (placeholders).
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return u.Host
 }

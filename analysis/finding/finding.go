@@ -98,6 +98,7 @@ const (
 	RuleNonRegistrySource    = "source/non-registry"
 	RuleUnpinnedServer       = "mcp/unpinned-server"
 	RuleUnresolvableServer   = "mcp/unresolvable-server"
+	RuleRemoteServer         = "mcp/remote-server"
 	RuleNotAnalysed          = "source/not-analysed"
 	RuleResolvedVersion      = "publish/resolved-version"
 	RuleMCPServer            = "mcp/server"
@@ -133,6 +134,7 @@ func Rules() []Rule {
 		{RuleExpiredException, Warn, false, "a policy exception that would have matched has expired and was ignored"},
 		{RuleUnpinnedServer, Warn, false, "an MCP server launched without an exact version (block when a pinned server becomes unpinned)"},
 		{RuleUnresolvableServer, Warn, false, "an MCP server whose package cannot be named (placeholders, local code)"},
+		{RuleRemoteServer, Warn, false, "a remote MCP server whose URL moves to another host (info when one is added)"},
 	}
 }
 
