@@ -50,6 +50,9 @@ type builds struct {
 
 func newBuilds(c *comparer) *builds { return &builds{c: c} }
 
+// chunkName matches the shared chunks code-splitting bundlers write (chunk-ABCD1234.js, chunk-abcd1234.mjs).
+var chunkName = regexp.MustCompile(`^chunk-[A-Za-z0-9_-]{6,}\.(?:c|m)?js$`)
+
 var errSimilarityBudget = errors.New("similarity search budget exhausted")
 
 var projectFlag = regexp.MustCompile(`(?:^|\s)(?:-p|--project)\s+(\S+)`)
@@ -170,7 +173,7 @@ func (b *builds) output(ctx context.Context, f archive.File) error {
 	shipped := jsequiv.File{Path: f.Path, Code: f.Data}
 	ok, why := jsequiv.IsBundle(shipped)
 	if !ok {
-		ok, why = minified(f.Data)
+		ok, why = minified(f.Path, f.Data)
 	}
 	if ok {
 		c.res.Stats.Built++
@@ -246,7 +249,10 @@ func (b *builds) configNote() string {
 
 // minified reports whether a script is large and made of very long lines, or starts with esbuild's
 // module-interop runtime (whose helper names minification renamed, so IsBundle's name check misses it).
-func minified(code []byte) (bool, string) {
+func minified(name string, code []byte) (bool, string) {
+	if chunkName.MatchString(path.Base(name)) {
+		return true, "a code-splitting chunk (esbuild/tsup/rollup chunk-<hash> file)"
+	}
 	head := code[:min(len(code), 4096)]
 	if bytes.Contains(head, []byte("Object.getOwnPropertyNames")) && bytes.Contains(head, []byte("Object.getPrototypeOf")) &&
 		bytes.Contains(head, []byte("Object.prototype.hasOwnProperty")) && bytes.Contains(code, []byte(`Dynamic require of "`)) {

@@ -774,7 +774,9 @@ func TestMinifiedIsBundle(t *testing.T) {
 	preamble := `var y=Object.create;var s=Object.defineProperty;var g=Object.getOwnPropertyDescriptor;var d=Object.getOwnPropertyNames;var m=Object.getPrototypeOf,u=Object.prototype.hasOwnProperty;var f=(e=>typeof require<"u"?require:e)(function(e){throw Error('Dynamic require of "'+e+'" is not supported')});
 console.log(1);
 `
-	for name, code := range map[string]string{"bin/cli.mjs": long, "bin/small.mjs": preamble} {
+	twoModules := "// src/lib/diag.ts\nfunction diag() { return 1; }\n\n// src/client.ts\nexport function client() { return diag(); }\n"
+	chunk := "var __defProp = Object.defineProperty;\nexport { __defProp };\n"
+	for name, code := range map[string]string{"bin/cli.mjs": long, "bin/small.mjs": preamble, "dist/client.js": twoModules, "dist/chunk-MLKGABMK.js": chunk} {
 		res := publish(t, repo, shas[0], "", files(map[string]string{name: code}))
 		checkFindings(t, res.Findings, []want{{rule: finding.RuleUnverifiedBundle, severity: finding.Warn, path: name}})
 	}

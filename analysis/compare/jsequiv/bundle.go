@@ -9,8 +9,11 @@ import (
 // Thresholds for IsBundle evidence that needs repetition to be convincing.
 const (
 	// minModuleMarkers is how many distinct esbuild-style module path
-	// comments (`// node_modules/x/index.js`, `// src/a.ts`) mark a bundle.
-	minModuleMarkers = 3
+	// comments (`// node_modules/x/index.js`, `// src/a.ts`) mark a bundle:
+	// esbuild writes them only when it bundles, and two mean at least two
+	// modules were joined (tsup output inlining src/lib/*.ts into dist/x.js),
+	// which no single source file explains.
+	minModuleMarkers = 2
 	// minLicenseBanners is how many distinct @license comments mark a file
 	// that bundles third-party code.
 	minLicenseBanners = 3
