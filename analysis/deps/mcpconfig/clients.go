@@ -48,8 +48,8 @@ func (x *extractor) run(root *node) error {
 		}
 	case Zed:
 		err = x.serverMap(root.get("context_servers"), "context_servers")
-	case Continue:
-		err = x.continueServers(root)
+	case Continue: // a list in YAML blocks; a map in Claude-format JSON files in the same folder
+		err = x.serverMap(root.get("mcpServers"), "mcpServers")
 	case Codex:
 		err = x.serverMap(root.get("mcp_servers"), "mcp_servers")
 	case Goose:
@@ -181,10 +181,6 @@ func (x *extractor) serverList(m *node) error {
 		x.file.Servers = append(x.file.Servers, x.server(name, e.line, e))
 	}
 	return nil
-}
-
-func (x *extractor) continueServers(root *node) error {
-	return x.serverMap(root.get("mcpServers"), "mcpServers")
 }
 
 // normTransport maps the many spellings of a transport type to Server.Transport values.
@@ -366,11 +362,11 @@ func (x *extractor) inlinePython(obj *node, s *Server) {
 	var l launcher
 	for _, e := range deps.elems {
 		t, _ := e.scalar()
-		p := l.pkg(word{s: t, arg: -1}, "uvx", parsePyPISpec(t))
-		_ = p
+		l.pkg(word{s: t, arg: -1}, "uvx", parsePyPISpec(t))
 	}
-	for i, p := range l.out.Packages {
-		if i < len(deps.elems) {
+	for i, p := range l.out.Packages { // one per dependency, up to MaxLaunchPackages
+		p.Line = s.Line
+		if i < len(deps.elems) && deps.elems[i].line > 0 {
 			p.Line = deps.elems[i].line
 		}
 		s.Packages = append(s.Packages, p)

@@ -295,12 +295,12 @@ func TestPlaceholder(t *testing.T) {
 
 func TestSplitScript(t *testing.T) {
 	for in, want := range map[string][][]string{
-		`a b`:                        {{"a", "b"}},
-		`a 'b c' "d \"e\"" f\ g`:     {{"a", "b c", `d "e"`, "f g"}},
-		"a && b || c; d | e & f\ng":  {{"a"}, {"b"}, {"c"}, {"d"}, {"e"}, {"f"}, {"g"}},
+		`a b`:                             {{"a", "b"}},
+		`a 'b c' "d \"e\"" f\ g`:          {{"a", "b c", `d "e"`, "f g"}},
+		"a && b || c; d | e & f\ng":       {{"a"}, {"b"}, {"c"}, {"d"}, {"e"}, {"f"}, {"g"}},
 		`a >out 2>&1 b <in c 2>/dev/null`: {{"a", "b", "c"}},
-		`(cd x && y)`:                {{"cd", "x"}, {"y"}},
-		"a \\\n b":                   {{"a", "b"}},
+		`(cd x && y)`:                     {{"cd", "x"}, {"y"}},
+		"a \\\n b":                        {{"a", "b"}},
 	} {
 		got, err := splitScript(in, modePOSIX)
 		if err != nil || !reflect.DeepEqual(got, want) {

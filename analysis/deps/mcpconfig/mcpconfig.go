@@ -181,7 +181,9 @@ type Package struct {
 	Pinned bool
 	// Spec is the argument as written (the whole of it; for wrappers, the word inside the script).
 	Spec string
-	// Line is the 1-based line of the argument that names the package.
+	// Line is the 1-based line of the argument that names the package; in server.json the line of
+	// its "version" (or, for MCPB, "fileSha256") when there is one, since that is what a bump changes;
+	// in an MCPB manifest the line of "version".
 	Line int
 	// ArgIndex is the index in Server.Args of the argument that names the package, -1 when it is
 	// the command (or does not come from the arguments at all, as in server.json).

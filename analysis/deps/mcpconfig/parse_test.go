@@ -17,132 +17,129 @@ func TestParseFixtures(t *testing.T) {
 		path    string
 		servers []string
 	}{
-	{"claude-code/.claude-plugin/plugin.json", []string{
-		`acme@5 stdio cmd=uvx@6 | pypi acme-mcp 3.1.0 pinned @7 uvx`,
-	}},
-	{"claude-code/.mcp.json", []string{
-		`weather@3 stdio cmd=npx@4 | npm @acme/weather-mcp 1.2.3 pinned @5 npx`,
-		`search@8 http url=https://mcp.example.com/mcp@10`,
-		`events@13 sse url=${EVENTS_URL:-https://events.example.com/sse}@13`,
-		`latest@14 stdio cmd=npx@15 | npm postmark-mcp latest unpinned @18 npx`,
-		`templated@21 stdio cmd=npx@21 | unresolvable(placeholder ${MCP_PACKAGE} in the package position: unresolvable) @21 npx`,
-		`local@22 stdio cmd=node@22 | unresolvable(local code: ./build/index.js) @22 node`,
-	}},
-	{"claude-code/plugin/.mcp.json", []string{
-		`plugin-db@2 stdio cmd=${CLAUDE_PLUGIN_ROOT}/servers/db-server@3 | unresolvable(local code: ${CLAUDE_PLUGIN_ROOT}/servers/db-server) @3 -`,
-		`plugin-api@6 stdio cmd=npx@7 | npm @acme/api-mcp 2.0.0-beta.1 pinned @8 npx`,
-	}},
-	{"claude-desktop/claude_desktop_config.json", []string{
-		`filesystem@3 stdio cmd=C:\Program Files\nodejs\npx.cmd@4 | npm @modelcontextprotocol/server-filesystem 2025.8.21 pinned @5 npx`,
-		`windows@7 stdio cmd=cmd@8 | npm @acme/win-mcp ^1.4.0 unpinned @9 npx`,
-		`fetch@11 stdio cmd=uvx@12 | pypi mcp-server-fetch - unpinned @13 uvx`,
-		`github@15 stdio cmd=docker@16 | oci ghcr.io/github/github-mcp-server v0.13.0 unpinned @23 docker`,
-		`remote@27 stdio cmd=npx@28 url=https://remote.example.com/sse@29 | npm mcp-remote 0.1.29 pinned @29 npx`,
-	}},
-	{"cline/cline_mcp_settings.json", []string{
-		`brave@3 stdio disabled cmd=npx@4 | npm @modelcontextprotocol/server-brave-search 0.6.2 pinned @5 npx`,
-		`stream@10 http url=https://mcp.example.com/mcp@10`,
-	}},
-	{"codex/.codex/config.toml", []string{
-		`context7@3 stdio cmd=npx@4 | npm @upstash/context7-mcp 1.0.14 pinned @5 npx`,
-		`io.github.acme@7 stdio cmd=uvx@8 | pypi acme-mcp 0.4.0 pinned @11 uvx`,
-		`remote@16 http url=https://mcp.example.com/mcp@17`,
-		`off@20 stdio disabled cmd=dnx@21 | nuget Acme.Mcp 0.4.0-beta pinned @22 dnx`,
-	}},
-	{"continue/.continue/config.yaml", []string{
-		`docker@6 stdio cmd=docker@7 | oci mcp/fetch sha256:2f3c5ab6c0f5e2e9b1d7d84c0f0b6f1a3e5d7c9b1a3f5e7d9c1b3a5f7e9d1c3b pinned @8 docker`,
-	}},
-	{"continue/.continue/mcpServers/claude.json", []string{
-		`sqlite@3 stdio cmd=uvx@3 | pypi mcp-server-sqlite 0.6.2 pinned @3 uvx`,
-	}},
-	{"continue/.continue/mcpServers/fetch.yaml", []string{
-		`fetch@5 stdio cmd=uvx@6 | pypi mcp-server-fetch 2025.4.7 pinned @8 uvx`,
-		`remote@11 http url=https://mcp.example.com/mcp@13`,
-		`secret-pkg@14 stdio cmd=npx@15 | unresolvable(placeholder ${{ secrets.PACKAGE }} in the package position: unresolvable) @16 npx`,
-		`acme/memory-mcp@17 - | unresolvable(Continue Hub block "acme/memory-mcp": its contents are on the hub, not in the repository) @17 continue`,
-	}},
-	{"cursor/.cursor/mcp.json", []string{
-		`linear@3 http url=https://mcp.linear.app/sse@3`,
-		`db@4 stdio cmd=npx@5 | npm @acme/db-mcp 0.9.1 pinned @6 npx ! env npm_config_registry at line 7 redirects the package registry: packages may not come from the public registry`,
-		`http-typed@9 http url=https://mcp.example.com/mcp@9`,
-	}},
-	{"gemini/.gemini/settings.json", []string{
-		`sse-server@4 sse url=https://mcp.example.com/sse@4`,
-		`http-server@5 http url=https://mcp.example.com/mcp@5`,
-		`pipx@6 stdio cmd=pipx@6 | pypi mcp-tools 2.0.1 pinned @6 pipx run`,
-	}},
-	{"gemini/ext/gemini-extension.json", []string{
-		`acme@5 stdio cmd=node@5 | unresolvable(local code: ${extensionPath}/dist/server.js) @5 node`,
-	}},
-	{"goose/goose/config.yaml", []string{
-		`developer@3 builtin`,
-		`github@8 stdio cmd=npx@12 | npm @modelcontextprotocol/server-github 2025.4.8 pinned @15 npx`,
-		`remote@18 http disabled url=https://mcp.example.com/mcp@21`,
-	}},
-	{"kilo/.kilocode/mcp.json", []string{
-		`context7@3 http url=https://mcp.context7.com/mcp@3`,
-		`yarn@4 stdio cmd=yarn@4 | npm @acme/yarn-mcp 2.1.0 pinned @4 yarn dlx`,
-	}},
-	{"kiro/.kiro/settings/mcp.json", []string{
-		`aws-docs@3 stdio cmd=uvx@4 | pypi awslabs-aws-documentation-mcp-server 1.1.2 pinned @5 uvx`,
-	}},
-	{"librechat/librechat.yaml", []string{
-		`everything@9 stdio cmd=npx@10 | npm @modelcontextprotocol/server-everything 2025.9.12 pinned @13 npx`,
-		`sse-default@14 sse url=http://localhost:3001/sse@15`,
-		`http@16 http url=https://mcp.example.com/mcp@18`,
-	}},
-	{"mcpb/bundle/manifest.json", []string{
-		`acme-files@6 stdio cmd=node@10 | mcpb acme-files 1.4.2 pinned @4 mcpb`,
-	}},
-	{"mcpb/webapp/manifest.json", []string{
-	}},
-	{"opencode/.opencode/opencode.json", []string{
-		`gitlab@3 stdio cmd=docker@3 | oci registry.gitlab.com/acme/mcp 1.2 unpinned @3 docker`,
-	}},
-	{"opencode/opencode.jsonc", []string{
-		`everything@5 stdio cmd=npx@7 | npm @modelcontextprotocol/server-everything 2025.9.12 pinned @7 npx`,
-		`remote@11 http disabled url=https://mcp.example.com/mcp@11`,
-	}},
-	{"registry/current/server.json", []string{
-		`io.github.acme/weather@8 stdio | npm @acme/weather-mcp 1.2.3 pinned @8 server.json`,
-		`io.github.acme/weather@9 stdio | pypi acme-weather-mcp 1.2.3 pinned @9 server.json`,
-		`io.github.acme/weather@10 stdio | oci ghcr.io/acme/weather 1.2.3 unpinned @10 server.json`,
-		`io.github.acme/weather@11 stdio | nuget Acme.Weather 1.2.3 pinned @11 server.json`,
-		`io.github.acme/weather@12 stdio | mcpb https://github.com/acme/mcp/releases/download/v1.2.3/weather.mcpb sha256:fe333e598595000ae021bd27117db32ec69af6987f507ba7a63c90638ff633ce pinned @14 server.json`,
-		`io.github.acme/weather@19 http url=https://mcp.acme.com/mcp@19`,
-	}},
-	{"registry/legacy/server.json", []string{
-		`io.github.acme/old@6 stdio | npm @acme/old-mcp 0.3.0 pinned @6 server.json`,
-	}},
-	{"registry/other/server.json", []string{
-	}},
-	{"roo/.roo/mcp.json", []string{
-		`pinned@3 stdio cmd=bunx@3 | npm @acme/roo-mcp 4.5.6 pinned @3 bunx`,
-		`pnpm@4 stdio cmd=pnpm@4 | npm @acme/pnpm-mcp 1.0.0 pinned @4 pnpm dlx`,
-	}},
-	{"vscode/.vscode/mcp.json", []string{
-		`io.github.microsoft/markitdown@9 stdio cmd=uvx@11 | pypi markitdown-mcp 0.0.1a4 pinned @12 uvx`,
-		`playwright@16 stdio cmd=npx@17 | npm @playwright/mcp latest unpinned @18 npx`,
-		`prompted@22 stdio cmd=npx@22 | unresolvable(placeholder ${input:pkg} in the package position: unresolvable) @22 npx`,
-		`legacy-sse@23 sse url=http://localhost:3001/sse@23`,
-		`workspace@24 stdio cmd=python@24 | unresolvable(local code: python -m my_server) @24 python`,
-	}},
-	{"vscode-legacy/.vscode/settings.json", []string{
-		`redis@7 stdio cmd=uvx@9 | unresolvable(git spec "git+https://github.com/redis/mcp-redis.git": not a registry release) @10 uvx`,
-		`time@15 stdio cmd=uvx@15 | pypi mcp-server-time 2025.9.25 pinned @15 uvx`,
-	}},
-	{"windsurf/mcp_config.json", []string{
-		`confluent@3 stdio cmd=npx@4 | npm @confluentinc/mcp-confluent 1.0.4 pinned @5 npx`,
-		`remote@7 http url=https://mcp.example.com/mcp@7`,
-		`wrong-key@8 http url=https://mcp.example.com/sse@8 ! Windsurf connects to serverUrl; this entry's url is ignored by Windsurf`,
-	}},
-	{"zed/.zed/settings.json", []string{
-		`legacy@4 stdio cmd=npx@6 | npm @acme/zed-legacy 1.0.0 pinned @7 npx`,
-		`hexdocs@11 stdio cmd=npx@13 | npm hexdocs-mcp 0.5.0 pinned @14 npx`,
-		`postgres@16 extension ! managed by a Zed extension: the package it launches is not visible in this file`,
-		`remote@17 http url=https://mcp.example.com/mcp@17`,
-	}},
-
+		{"claude-code/.claude-plugin/plugin.json", []string{
+			`acme@5 stdio cmd=uvx@6 | pypi acme-mcp 3.1.0 pinned @7 uvx`,
+		}},
+		{"claude-code/.mcp.json", []string{
+			`weather@3 stdio cmd=npx@4 | npm @acme/weather-mcp 1.2.3 pinned @5 npx`,
+			`search@8 http url=https://mcp.example.com/mcp@10`,
+			`events@13 sse url=${EVENTS_URL:-https://events.example.com/sse}@13`,
+			`latest@14 stdio cmd=npx@15 | npm postmark-mcp latest unpinned @18 npx`,
+			`templated@21 stdio cmd=npx@21 | unresolvable(placeholder ${MCP_PACKAGE} in the package position: unresolvable) @21 npx`,
+			`local@22 stdio cmd=node@22 | unresolvable(local code: ./build/index.js) @22 node`,
+		}},
+		{"claude-code/plugin/.mcp.json", []string{
+			`plugin-db@2 stdio cmd=${CLAUDE_PLUGIN_ROOT}/servers/db-server@3 | unresolvable(local code: ${CLAUDE_PLUGIN_ROOT}/servers/db-server) @3 -`,
+			`plugin-api@6 stdio cmd=npx@7 | npm @acme/api-mcp 2.0.0-beta.1 pinned @8 npx`,
+		}},
+		{"claude-desktop/claude_desktop_config.json", []string{
+			`filesystem@3 stdio cmd=C:\Program Files\nodejs\npx.cmd@4 | npm @modelcontextprotocol/server-filesystem 2025.8.21 pinned @5 npx`,
+			`windows@7 stdio cmd=cmd@8 | npm @acme/win-mcp ^1.4.0 unpinned @9 npx`,
+			`fetch@11 stdio cmd=uvx@12 | pypi mcp-server-fetch - unpinned @13 uvx`,
+			`github@15 stdio cmd=docker@16 | oci ghcr.io/github/github-mcp-server v0.13.0 unpinned @23 docker`,
+			`remote@27 stdio cmd=npx@28 url=https://remote.example.com/sse@29 | npm mcp-remote 0.1.29 pinned @29 npx`,
+		}},
+		{"cline/cline_mcp_settings.json", []string{
+			`brave@3 stdio disabled cmd=npx@4 | npm @modelcontextprotocol/server-brave-search 0.6.2 pinned @5 npx`,
+			`stream@10 http url=https://mcp.example.com/mcp@10`,
+		}},
+		{"codex/.codex/config.toml", []string{
+			`context7@3 stdio cmd=npx@4 | npm @upstash/context7-mcp 1.0.14 pinned @5 npx`,
+			`io.github.acme@7 stdio cmd=uvx@8 | pypi acme-mcp 0.4.0 pinned @11 uvx`,
+			`remote@16 http url=https://mcp.example.com/mcp@17`,
+			`off@20 stdio disabled cmd=dnx@21 | nuget Acme.Mcp 0.4.0-beta pinned @22 dnx`,
+		}},
+		{"continue/.continue/config.yaml", []string{
+			`docker@6 stdio cmd=docker@7 | oci mcp/fetch sha256:2f3c5ab6c0f5e2e9b1d7d84c0f0b6f1a3e5d7c9b1a3f5e7d9c1b3a5f7e9d1c3b pinned @8 docker`,
+		}},
+		{"continue/.continue/mcpServers/claude.json", []string{
+			`sqlite@3 stdio cmd=uvx@3 | pypi mcp-server-sqlite 0.6.2 pinned @3 uvx`,
+		}},
+		{"continue/.continue/mcpServers/fetch.yaml", []string{
+			`fetch@5 stdio cmd=uvx@6 | pypi mcp-server-fetch 2025.4.7 pinned @8 uvx`,
+			`remote@11 http url=https://mcp.example.com/mcp@13`,
+			`secret-pkg@14 stdio cmd=npx@15 | unresolvable(placeholder ${{ secrets.PACKAGE }} in the package position: unresolvable) @16 npx`,
+			`acme/memory-mcp@17 - | unresolvable(Continue Hub block "acme/memory-mcp": its contents are on the hub, not in the repository) @17 continue`,
+		}},
+		{"cursor/.cursor/mcp.json", []string{
+			`linear@3 http url=https://mcp.linear.app/sse@3`,
+			`db@4 stdio cmd=npx@5 | npm @acme/db-mcp 0.9.1 pinned @6 npx ! env npm_config_registry at line 7 redirects the package registry: packages may not come from the public registry`,
+			`http-typed@9 http url=https://mcp.example.com/mcp@9`,
+		}},
+		{"gemini/.gemini/settings.json", []string{
+			`sse-server@4 sse url=https://mcp.example.com/sse@4`,
+			`http-server@5 http url=https://mcp.example.com/mcp@5`,
+			`pipx@6 stdio cmd=pipx@6 | pypi mcp-tools 2.0.1 pinned @6 pipx run`,
+		}},
+		{"gemini/ext/gemini-extension.json", []string{
+			`acme@5 stdio cmd=node@5 | unresolvable(local code: ${extensionPath}/dist/server.js) @5 node`,
+		}},
+		{"goose/goose/config.yaml", []string{
+			`developer@3 builtin`,
+			`github@8 stdio cmd=npx@12 | npm @modelcontextprotocol/server-github 2025.4.8 pinned @15 npx`,
+			`remote@18 http disabled url=https://mcp.example.com/mcp@21`,
+		}},
+		{"kilo/.kilocode/mcp.json", []string{
+			`context7@3 http url=https://mcp.context7.com/mcp@3`,
+			`yarn@4 stdio cmd=yarn@4 | npm @acme/yarn-mcp 2.1.0 pinned @4 yarn dlx`,
+		}},
+		{"kiro/.kiro/settings/mcp.json", []string{
+			`aws-docs@3 stdio cmd=uvx@4 | pypi awslabs-aws-documentation-mcp-server 1.1.2 pinned @5 uvx`,
+		}},
+		{"librechat/librechat.yaml", []string{
+			`everything@9 stdio cmd=npx@10 | npm @modelcontextprotocol/server-everything 2025.9.12 pinned @13 npx`,
+			`sse-default@14 sse url=http://localhost:3001/sse@15`,
+			`http@16 http url=https://mcp.example.com/mcp@18`,
+		}},
+		{"mcpb/bundle/manifest.json", []string{
+			`acme-files@6 stdio cmd=node@10 | mcpb acme-files 1.4.2 pinned @4 mcpb`,
+		}},
+		{"mcpb/webapp/manifest.json", []string{}},
+		{"opencode/.opencode/opencode.json", []string{
+			`gitlab@3 stdio cmd=docker@3 | oci registry.gitlab.com/acme/mcp 1.2 unpinned @3 docker`,
+		}},
+		{"opencode/opencode.jsonc", []string{
+			`everything@5 stdio cmd=npx@7 | npm @modelcontextprotocol/server-everything 2025.9.12 pinned @7 npx`,
+			`remote@11 http disabled url=https://mcp.example.com/mcp@11`,
+		}},
+		{"registry/current/server.json", []string{
+			`io.github.acme/weather@8 stdio | npm @acme/weather-mcp 1.2.3 pinned @11 server.json`,
+			`io.github.acme/weather@15 stdio | pypi acme-weather-mcp 1.2.3 pinned @15 server.json`,
+			`io.github.acme/weather@16 stdio | oci ghcr.io/acme/weather 1.2.3 unpinned @16 server.json`,
+			`io.github.acme/weather@17 stdio | nuget Acme.Weather 1.2.3 pinned @17 server.json`,
+			`io.github.acme/weather@18 stdio | mcpb https://github.com/acme/mcp/releases/download/v1.2.3/weather.mcpb sha256:fe333e598595000ae021bd27117db32ec69af6987f507ba7a63c90638ff633ce pinned @21 server.json`,
+			`io.github.acme/weather@25 http url=https://mcp.acme.com/mcp@25`,
+		}},
+		{"registry/legacy/server.json", []string{
+			`io.github.acme/old@6 stdio | npm @acme/old-mcp 0.3.0 pinned @6 server.json`,
+		}},
+		{"registry/other/server.json", []string{}},
+		{"roo/.roo/mcp.json", []string{
+			`pinned@3 stdio cmd=bunx@3 | npm @acme/roo-mcp 4.5.6 pinned @3 bunx`,
+			`pnpm@4 stdio cmd=pnpm@4 | npm @acme/pnpm-mcp 1.0.0 pinned @4 pnpm dlx`,
+		}},
+		{"vscode/.vscode/mcp.json", []string{
+			`io.github.microsoft/markitdown@9 stdio cmd=uvx@11 | pypi markitdown-mcp 0.0.1a4 pinned @12 uvx`,
+			`playwright@16 stdio cmd=npx@17 | npm @playwright/mcp latest unpinned @18 npx`,
+			`prompted@22 stdio cmd=npx@22 | unresolvable(placeholder ${input:pkg} in the package position: unresolvable) @22 npx`,
+			`legacy-sse@23 sse url=http://localhost:3001/sse@23`,
+			`workspace@24 stdio cmd=python@24 | unresolvable(local code: python -m my_server) @24 python`,
+		}},
+		{"vscode-legacy/.vscode/settings.json", []string{
+			`redis@7 stdio cmd=uvx@9 | unresolvable(git spec "git+https://github.com/redis/mcp-redis.git": not a registry release) @10 uvx`,
+			`time@15 stdio cmd=uvx@15 | pypi mcp-server-time 2025.9.25 pinned @15 uvx`,
+		}},
+		{"windsurf/mcp_config.json", []string{
+			`confluent@3 stdio cmd=npx@4 | npm @confluentinc/mcp-confluent 1.0.4 pinned @5 npx`,
+			`remote@7 http url=https://mcp.example.com/mcp@7`,
+			`wrong-key@8 http url=https://mcp.example.com/sse@8 ! Windsurf connects to serverUrl; this entry's url is ignored by Windsurf`,
+		}},
+		{"zed/.zed/settings.json", []string{
+			`legacy@4 stdio cmd=npx@6 | npm @acme/zed-legacy 1.0.0 pinned @7 npx`,
+			`hexdocs@11 stdio cmd=npx@13 | npm hexdocs-mcp 0.5.0 pinned @14 npx`,
+			`postgres@16 extension ! managed by a Zed extension: the package it launches is not visible in this file`,
+			`remote@17 http url=https://mcp.example.com/mcp@17`,
+		}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -524,5 +521,16 @@ func TestRegistryProblems(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestParseAs(t *testing.T) {
+	f, err := ParseAs(Cursor, "docs/example.json", []byte(`{"mcpServers": {"a": {"command": "npx", "args": ["a@1.0.0"]}}}`))
+	if err != nil || f.Client != Cursor || len(f.Servers) != 1 || !f.Servers[0].Packages[0].Pinned {
+		t.Fatalf("%v %+v", err, f)
+	}
+	f, err = ParseAs(Goose, "example.yml", []byte("extensions:\n  a: {type: stdio, cmd: uvx, args: [a==1.0]}\n"))
+	if err != nil || len(f.Servers) != 1 || f.Servers[0].Packages[0].Name != "a" {
+		t.Fatalf("%v %+v", err, f)
 	}
 }

@@ -164,9 +164,11 @@ func (x *extractor) registryPackage(name string, e *node) Server {
 	if idn := e.get(idKey); idn != nil {
 		idLine = idn.line
 	}
-	version := e.getStr("version")
-	if version == "" {
-		version = e.get("version_detail").getStr("version")
+	version, versionLine := e.getStr("version"), 0
+	if version != "" {
+		versionLine = e.get("version").line
+	} else if vd := e.get("version_detail"); vd.getStr("version") != "" {
+		version, versionLine = vd.getStr("version"), vd.get("version").line
 	}
 	tr := e.get("transport")
 	typ := tr.getStr("type")
@@ -222,6 +224,7 @@ func (x *extractor) registryPackage(name string, e *node) Server {
 		}
 		if h := e.getStr("fileSha256"); sha256Hex.MatchString(h) && id != "" {
 			sp.version, sp.pinned = "sha256:"+strings.ToLower(h), true
+			versionLine = e.get("fileSha256").line
 		} else {
 			s.Problems = append(s.Problems, "mcpb package without a valid fileSha256: not pinned")
 		}
@@ -244,6 +247,9 @@ func (x *extractor) registryPackage(name string, e *node) Server {
 	}
 	if p.Pinned && p.Version == "" {
 		p.Pinned = false
+	}
+	if versionLine > 0 && p.Unresolvable == "" {
+		p.Line = versionLine // where a bump changes the file
 	}
 	if reg := firstStr(e, "registryBaseUrl", "registry_base_url"); reg != "" {
 		s.Problems = append(s.Problems, "registryBaseUrl "+quoteSpec(reg)+": the package may not come from the public registry")

@@ -85,7 +85,7 @@ func (n *node) truth() (v, ok bool) {
 	return n.text == "true", true
 }
 
-// lineOf returns the line of key in n, or n's own line when the key is absent.
+// keyLine returns the line of key in n, or n's own line when the key is absent.
 func (n *node) keyLine(key string) int {
 	if n == nil {
 		return 0
@@ -160,9 +160,18 @@ func (d *decoder) finish(b *objectBuilder) *node {
 	return b.n
 }
 
+// errParserPanic marks the error that replaces a panic in a third-party parser.
+const errParserPanic = "parser failure on this input"
+
 // decode checks the bytes and dispatches on the syntax. An empty document (only whitespace and
-// comments) decodes to nil.
-func (d *decoder) decode(f format, data []byte) (*node, error) {
+// comments) decodes to nil. A panic in a parser (none is known; the fuzz tests look for them) becomes
+// an ErrSyntax error rather than taking the process down.
+func (d *decoder) decode(f format, data []byte) (n *node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, d.errf(0, ErrSyntax, errParserPanic)
+		}
+	}()
 	if !utf8.Valid(data) {
 		line := 1 + bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n"))
 		return nil, d.errf(line, ErrNotText, "not UTF-8 text")
