@@ -8,6 +8,7 @@ package report
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
 )
@@ -118,7 +119,11 @@ func (r *Report) Finalize() {
 			p.Findings = []finding.Finding{}
 		}
 		sort.SliceStable(p.Findings, func(a, b int) bool {
-			return p.Findings[a].Severity.Rank() > p.Findings[b].Severity.Rank()
+			fa, fb := p.Findings[a], p.Findings[b]
+			if fa.Severity.Rank() != fb.Severity.Rank() {
+				return fa.Severity.Rank() > fb.Severity.Rank()
+			}
+			return familyRank(fa.Rule) < familyRank(fb.Rule)
 		})
 		p.Verdict = verdictOf(p.Findings)
 		r.Verdict = stronger(r.Verdict, p.Verdict)
@@ -127,6 +132,19 @@ func (r *Report) Finalize() {
 	if len(r.Errors) > 0 {
 		r.Verdict = stronger(r.Verdict, Block)
 	}
+}
+
+// families orders findings of equal severity: what the source comparison proves first, then what the
+// registry says, then what changed, then the rest.
+var families = []string{"source/", "publish/", "diff/", "mcp/", "repo/", "scorecard/"}
+
+func familyRank(rule string) int {
+	for i, f := range families {
+		if strings.HasPrefix(rule, f) {
+			return i
+		}
+	}
+	return len(families)
 }
 
 func verdictOf(fs []finding.Finding) Verdict {

@@ -1,5 +1,7 @@
 // Package testenv provides real protocol servers for tests and the offline demo: an npm registry, a git
-// smart-HTTP server, and the fixtures they serve (deterministic npm tarballs).
+// smart-HTTP server (git http-backend), an OSV advisory API, and a GitHub REST API fake whose every request
+// and response is validated against GitHub's own OpenAPI description (installed by scripts/testdeps.sh, read
+// with kin-openapi), with real webhook payloads from @octokit/webhooks-examples signed like GitHub signs them.
 //
 // The servers speak the same wire protocol as the real services, so code under test uses its production
 // clients against them. The package is used by the `mcpvet demo` command as well as by tests, so it must

@@ -1,0 +1,462 @@
+// Package osv asks the OSV database (https://osv.dev) which advisories cover one published package
+// version, and turns the answer into findings: a MAL- advisory (a version known to be malicious) blocks,
+// other advisories warn, and a query that failed is reported as "could not verify", never as a pass. It
+// also provides the "too new" check that holds back versions published only hours ago.
+//
+// Everything the OSV API sends is treated as hostile: response sizes, page counts and advisory counts are
+// bounded (Limits), advisory ids are validated before they reach a URL or a message, and error text never
+// carries credentials.
+//
+// Like every package under analysis/, it must not import app/, action/ or any GitHub client.
+package osv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultURL is the public OSV API. The engine passes MCPVET_OSV_API instead when it is set.
+const DefaultURL = "https://api.osv.dev"
+
+// Defaults and hard bounds of the client. The size and count limits can be changed per Client with
+// Limits.
+const (
+	// DefaultMaxResponseSize bounds one response body (one page of results).
+	DefaultMaxResponseSize = 32 << 20
+	// DefaultMaxPages bounds the pages followed through next_page_token for one query.
+	DefaultMaxPages = 16
+	// DefaultMaxVulns bounds the advisories accepted for one query, over all pages.
+	DefaultMaxVulns = 10000
+	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
+	DefaultMaxRetryAfter = 30 * time.Second
+	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
+	DefaultRetries = 3
+	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
+	DefaultBackoff = 250 * time.Millisecond
+	// MaxBackoff caps the exponential backoff delay.
+	MaxBackoff = 10 * time.Second
+	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
+	DefaultTimeout = time.Minute
+	// MaxRedirects bounds the redirects followed for one request.
+	MaxRedirects = 10
+	// DefaultUserAgent is sent when Options.UserAgent is "".
+	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+
+	// MaxNameLength bounds the package name a query accepts.
+	MaxNameLength = 512
+	// MaxVersionLength bounds the version a query accepts.
+	MaxVersionLength = 256
+	// MaxPageTokenLength bounds a next_page_token the client sends back.
+	MaxPageTokenLength = 4096
+	// MaxIDLength bounds an advisory id (or alias); longer ids make the response malformed.
+	MaxIDLength = 128
+	// MaxAliases bounds the aliases kept per advisory; all of them are still checked for MAL- ids.
+	MaxAliases = 64
+	// MaxSummaryLength bounds an advisory summary as kept, in bytes (longer ones are cut with "…").
+	MaxSummaryLength = 512
+	// MaxSeverityLength bounds Vuln.Severity, in bytes.
+	MaxSeverityLength = 128
+
+	// maxQuoted bounds a hostile string quoted in an error message.
+	maxQuoted = 120
+)
+
+// Errors returned (wrapped) by the client.
+var (
+	// ErrConfig reports an unusable base URL or query argument (unsupported ecosystem, bad name).
+	ErrConfig = errors.New("invalid OSV query")
+	// ErrTooLarge reports a response larger than Limits.MaxResponseSize.
+	ErrTooLarge = errors.New("too large")
+	// ErrMalformed reports a response that is not the JSON the OSV API documents, or that holds an
+	// advisory with an invalid id.
+	ErrMalformed = errors.New("malformed OSV response")
+	// ErrLimit reports a query whose answer exceeds Limits.MaxPages or Limits.MaxVulns, or whose page
+	// tokens loop.
+	ErrLimit = errors.New("OSV answer exceeds limits")
+)
+
+// StatusError reports an HTTP response status the client does not accept. URL never contains
+// credentials, query or fragment.
+type StatusError struct {
+	URL        string
+	StatusCode int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("POST %s: HTTP %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Limits bounds what the client accepts from the OSV API; zero fields take the defaults.
+type Limits struct {
+	MaxResponseSize int64         // DefaultMaxResponseSize
+	MaxPages        int           // DefaultMaxPages
+	MaxVulns        int           // DefaultMaxVulns
+	MaxRetryAfter   time.Duration // DefaultMaxRetryAfter
+}
+
+// Options tunes a Client. The zero value is usable.
+type Options struct {
+	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
+	// with its own redirect policy.
+	HTTPClient *http.Client
+	// Retries is how many times a request failing with a network error, a timeout, HTTP 429 or 5xx is
+	// retried: 0 means DefaultRetries, a negative value means never.
+	Retries int
+	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to MaxBackoff,
+	// with jitter, and a Retry-After header (capped by Limits.MaxRetryAfter) can lengthen it.
+	Backoff time.Duration
+	// Timeout bounds each request attempt (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Logger receives retry diagnostics (discarded when nil). It never receives credentials.
+	Logger *slog.Logger
+	// UserAgent is sent with every request (DefaultUserAgent when "").
+	UserAgent string
+	// Limits bounds responses.
+	Limits Limits
+}
+
+// Client queries the OSV API. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	baseErr error
+
+	hc        *http.Client
+	retries   int
+	backoff   time.Duration
+	timeout   time.Duration
+	userAgent string
+	limits    Limits
+	log       *slog.Logger
+}
+
+// New returns a Client for the OSV API at baseURL (DefaultURL when ""); requests go to
+// {baseURL}/v1/query. An unusable baseURL is reported (as ErrConfig) by Query.
+func New(baseURL string, opts Options) *Client {
+	c := &Client{
+		retries:   opts.Retries,
+		backoff:   opts.Backoff,
+		timeout:   opts.Timeout,
+		userAgent: opts.UserAgent,
+		limits:    opts.Limits,
+		log:       opts.Logger,
+	}
+	if c.retries == 0 {
+		c.retries = DefaultRetries
+	} else if c.retries < 0 {
+		c.retries = 0
+	}
+	if c.backoff <= 0 {
+		c.backoff = DefaultBackoff
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	if c.limits.MaxResponseSize <= 0 {
+		c.limits.MaxResponseSize = DefaultMaxResponseSize
+	}
+	if c.limits.MaxPages <= 0 {
+		c.limits.MaxPages = DefaultMaxPages
+	}
+	if c.limits.MaxVulns <= 0 {
+		c.limits.MaxVulns = DefaultMaxVulns
+	}
+	if c.limits.MaxRetryAfter <= 0 {
+		c.limits.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if baseURL == "" {
+		baseURL = DefaultURL
+	}
+	c.base, c.baseErr = parseBase(baseURL)
+
+	hc := http.Client{}
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	c.hc = &hc
+	return c
+}
+
+// parseBase validates the API base URL and returns the URL of its /v1/query endpoint.
+func parseBase(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: OSV API URL: %v", ErrConfig, redactError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%w: OSV API URL %s: want an http or https URL", ErrConfig, redactURL(u))
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%w: OSV API URL %s: no host", ErrConfig, redactURL(u))
+	}
+	q := *u
+	q.Path = strings.TrimSuffix(u.Path, "/") + "/v1/query"
+	q.RawPath = ""
+	q.Fragment, q.RawFragment = "", ""
+	return &q, nil
+}
+
+// osvEcosystem maps an accepted ecosystem spelling ("npm", "pypi", any case) to OSV's name.
+func osvEcosystem(eco string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(eco)) {
+	case "npm":
+		return "npm", true
+	case "pypi":
+		return "PyPI", true
+	}
+	return "", false
+}
+
+// queryRequest is the body of POST /v1/query.
+type queryRequest struct {
+	Package   queryPackage `json:"package"`
+	Version   string       `json:"version,omitempty"`
+	PageToken string       `json:"page_token,omitempty"`
+}
+
+type queryPackage struct {
+	Name      string `json:"name"`
+	Ecosystem string `json:"ecosystem"`
+}
+
+// Query asks OSV which advisories cover ecosystem ("npm" or "PyPI") package name at version, following
+// next_page_token pagination up to Limits.MaxPages pages. An empty version asks for every advisory of
+// the package.
+//
+// On error, Query still returns the advisories read before the failure (for example the first pages of
+// an answer that exceeds Limits): callers should report them as well as the error, since a partial
+// answer can already name a malicious version.
+func (c *Client) Query(ctx context.Context, ecosystem, name, version string) ([]Vuln, error) {
+	what := quote(name) + "@" + quote(version)
+	if c.baseErr != nil {
+		return nil, fmt.Errorf("query OSV for %s: %w", what, c.baseErr)
+	}
+	eco, ok := osvEcosystem(ecosystem)
+	if !ok {
+		return nil, fmt.Errorf("query OSV for %s: %w: unsupported ecosystem %s", what, ErrConfig, quote(ecosystem))
+	}
+	switch {
+	case strings.TrimSpace(name) == "":
+		return nil, fmt.Errorf("query OSV: %w: empty package name", ErrConfig)
+	case len(name) > MaxNameLength:
+		return nil, fmt.Errorf("query OSV for %s: %w: package name longer than %d bytes", what, ErrConfig, MaxNameLength)
+	case len(version) > MaxVersionLength:
+		return nil, fmt.Errorf("query OSV for %s: %w: version longer than %d bytes", what, ErrConfig, MaxVersionLength)
+	}
+
+	req := queryRequest{Package: queryPackage{Name: name, Ecosystem: eco}, Version: version}
+	var vulns []Vuln
+	seen := make(map[string]bool)
+	tokens := make(map[string]bool)
+	for page := 1; ; page++ {
+		body, err := json.Marshal(req)
+		if err != nil {
+			return vulns, fmt.Errorf("query OSV for %s: %w", what, err)
+		}
+		resp, err := c.post(ctx, body)
+		if err != nil {
+			return vulns, fmt.Errorf("query OSV for %s: page %d: %w", what, page, err)
+		}
+		got, next, err := decodeResponse(resp)
+		if err != nil {
+			return vulns, fmt.Errorf("query OSV for %s: page %d: %w", what, page, err)
+		}
+		for _, v := range got {
+			if seen[v.ID] {
+				continue
+			}
+			if len(vulns) >= c.limits.MaxVulns {
+				return vulns, fmt.Errorf("query OSV for %s: %w: more than %d advisories", what, ErrLimit, c.limits.MaxVulns)
+			}
+			seen[v.ID] = true
+			vulns = append(vulns, v)
+		}
+		if next == "" {
+			return vulns, nil
+		}
+		switch {
+		case len(next) > MaxPageTokenLength:
+			return vulns, fmt.Errorf("query OSV for %s: %w: next_page_token longer than %d bytes", what, ErrMalformed, MaxPageTokenLength)
+		case tokens[next]:
+			return vulns, fmt.Errorf("query OSV for %s: %w: next_page_token repeats", what, ErrLimit)
+		case page >= c.limits.MaxPages:
+			return vulns, fmt.Errorf("query OSV for %s: %w: more than %d pages", what, ErrLimit, c.limits.MaxPages)
+		}
+		tokens[next] = true
+		req.PageToken = next
+	}
+}
+
+// post sends body to the query endpoint with retries and returns at most Limits.MaxResponseSize bytes
+// of a 200 response body.
+func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		resp, retryAfter, retryable, err := c.attempt(ctx, body)
+		if err == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("POST %s: %w", redactURL(c.base), context.Cause(ctx))
+		}
+		if !retryable || attempt >= c.retries {
+			if attempt > 0 {
+				return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
+			}
+			return nil, err
+		}
+		delay := c.backoffDelay(attempt)
+		if retryAfter > 0 {
+			delay = max(delay, min(retryAfter, c.limits.MaxRetryAfter))
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "OSV request failed, retrying",
+			slog.String("url", redactURL(c.base)), slog.Int("attempt", attempt+1),
+			slog.Duration("delay", delay), slog.String("error", err.Error()))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("POST %s: %w (last error: %v)", redactURL(c.base), context.Cause(ctx), err)
+		case <-t.C:
+		}
+	}
+}
+
+// backoffDelay is Backoff·2^attempt, capped at MaxBackoff, with jitter in [d/2, d].
+func (c *Client) backoffDelay(attempt int) time.Duration {
+	d := c.backoff
+	for i := 0; i < attempt && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, MaxBackoff)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// attempt makes one request. retryable says whether the failure is worth retrying.
+func (c *Client) attempt(ctx context.Context, body []byte) (resp []byte, retryAfter time.Duration, retryable bool, err error) {
+	u := redactURL(c.base)
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("POST %s: %w", u, redactError(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its URL may hold credentials or be a redirect target
+		}
+		var rerr *redirectError
+		return nil, 0, !errors.As(err, &rerr), fmt.Errorf("POST %s: %w", u, err)
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusOK:
+	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
+		_, _ = io.CopyN(io.Discard, res.Body, 4096) // let the connection be reused
+		return nil, parseRetryAfter(res.Header.Get("Retry-After"), time.Now()), true,
+			&StatusError{URL: u, StatusCode: res.StatusCode}
+	default:
+		return nil, 0, false, &StatusError{URL: u, StatusCode: res.StatusCode}
+	}
+	limit := c.limits.MaxResponseSize
+	if res.ContentLength > limit {
+		return nil, 0, false, fmt.Errorf("POST %s: %w: %d bytes, limit %d", u, ErrTooLarge, res.ContentLength, limit)
+	}
+	resp, err = io.ReadAll(io.LimitReader(res.Body, limit+1))
+	if err != nil {
+		return nil, 0, true, fmt.Errorf("POST %s: read body: %w", u, err)
+	}
+	if int64(len(resp)) > limit {
+		return nil, 0, false, fmt.Errorf("POST %s: %w: more than %d bytes", u, ErrTooLarge, limit)
+	}
+	return resp, 0, false, nil
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent or invalid.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(time.Hour/time.Second) {
+			return time.Hour
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), time.Hour)
+	}
+	return 0
+}
+
+// redirectError is a redirect the client refused to follow; it is not retried.
+type redirectError struct{ msg string }
+
+func (e *redirectError) Error() string { return e.msg }
+
+// checkRedirect wraps the HTTP client's redirect policy: at most MaxRedirects hops and only http(s)
+// targets without credentials.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > MaxRedirects {
+			return &redirectError{fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return &redirectError{fmt.Sprintf("refused redirect to a %s URL", quote(req.URL.Scheme))}
+		}
+		if req.URL.User != nil {
+			return &redirectError{"refused redirect to a URL with credentials"}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}
+
+// redactURL prints u without credentials, query or fragment, bounded in length.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return "<nil URL>"
+	}
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	s := r.String()
+	if len(s) > 2*maxQuoted {
+		s = s[:2*maxQuoted] + "…"
+	}
+	return s
+}
+
+// quote quotes s for an error message, truncated to maxQuoted bytes.
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		return fmt.Sprintf("%q…", s[:maxQuoted])
+	}
+	return fmt.Sprintf("%q", s)
+}
