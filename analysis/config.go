@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -17,6 +18,8 @@ const (
 	EnvCacheDir    = "MCPVET_CACHE_DIR"
 	EnvGitHubURL   = "MCPVET_GITHUB_URL"
 	EnvGitHubToken = "MCPVET_GITHUB_TOKEN"
+	// EnvOSVAPI is the OSV API's base URL (default https://api.osv.dev); "off" disables advisory checks.
+	EnvOSVAPI = "MCPVET_OSV_API"
 	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
 	// addresses and spoken to over plain http: mirrors inside a company network, test servers.
 	EnvGitHosts = "MCPVET_GIT_HOSTS"
@@ -57,7 +60,12 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 		return Config{}, fmt.Errorf("%s=%q: want an http(s) URL", EnvGitHubURL, gh)
 	}
 	hosts := splitList(getenv(EnvGitHosts))
+	var adv *osv.Client
+	if api := getenv(EnvOSVAPI); api != "off" {
+		adv = osv.New(api, osv.Options{Logger: logger})
+	}
 	return Config{
+		OSV:      adv,
 		Registry: registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
 		Fetcher: &source.Fetcher{
 			GitHubURL:    gh,

@@ -15,12 +15,15 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mcpvet/mcpvet/analysis/archive"
 	"github.com/mcpvet/mcpvet/analysis/compare"
 	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/signals"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
 
@@ -38,6 +41,12 @@ type Config struct {
 	Logger   *slog.Logger
 	// Progress, when set, receives one line per step of long work (for terminals).
 	Progress func(msg string)
+	// OSV, when set, is asked whether the reviewed version is known malicious or vulnerable.
+	OSV *osv.Client
+	// MinAge is how old an MCP server's version must be before it is trusted (osv.DefaultMinAge when 0).
+	MinAge time.Duration
+	// Now tells the time (time.Now when nil); tests fix it.
+	Now func() time.Time
 }
 
 // Engine reviews dependency changes. It is safe for concurrent use when its Config's parts are.
@@ -50,6 +59,12 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.Limits == (archive.Limits{}) {
 		cfg.Limits = archive.DefaultLimits()
+	}
+	if cfg.MinAge == 0 {
+		cfg.MinAge = osv.DefaultMinAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Engine{cfg: cfg}
 }
@@ -202,6 +217,8 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		add(f)
 	}
 
+	e.signals(ctx, req, pack, m, pkg, add)
+
 	up, res, notes, err := e.upstream(ctx, *req, m, pkg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -245,6 +262,45 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		add(f)
 	}
 	return p, nil
+}
+
+// signals adds what a careful reviewer checks beyond the source: known advisories, the version's age, what
+// changed since the previous version, and who published it.
+func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packument, m *registry.Manifest, pkg *archive.Package, add func(finding.Finding)) {
+	if e.cfg.OSV != nil {
+		vulns, err := e.cfg.OSV.Query(ctx, "npm", req.Name, req.To)
+		for _, f := range osv.Findings(vulns) { // what was read before a failure still counts
+			add(f)
+		}
+		if err != nil {
+			add(osv.Unavailable(err))
+		}
+	}
+	if req.MCP {
+		if t, err := time.Parse(time.RFC3339, pack.Time[req.To]); err == nil {
+			if f := osv.TooNew(t, e.cfg.Now(), e.cfg.MinAge); f != nil {
+				add(*f)
+			}
+		}
+	}
+	var fromPkg *archive.Package
+	if fm, ok := pack.Versions[req.From]; ok && req.From != "" {
+		for _, f := range signals.Publish(fm, m) {
+			add(f)
+		}
+		e.progress("%s@%s: downloading tarball", req.Name, req.From)
+		tgz, err := e.cfg.Registry.Tarball(ctx, fm)
+		if err == nil {
+			fromPkg, err = archive.ReadTarGz(bytes.NewReader(tgz), e.cfg.Limits)
+		}
+		if err != nil {
+			add(finding.Finding{Rule: finding.RuleNotVerified, Severity: finding.Warn, Unverified: true,
+				Message: fmt.Sprintf("the previous version %s could not be read, so what changed since it is unknown: %v", req.From, err)})
+		}
+	}
+	for _, f := range signals.Delta(fromPkg, pkg) {
+		add(f)
+	}
 }
 
 type upstream struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/rules"
 )
 
 // Path is where the policy lives in the reviewed repository.
@@ -113,7 +114,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, fail("$.scope", "scope %q: want mcp or all", f.Scope)
 	}
 	for id, sev := range f.Rules {
-		if _, ok := finding.Lookup(id); !ok {
+		if _, ok := rules.Lookup(id); !ok {
 			return nil, fail("$.rules", "unknown rule %q (docs/rules.md lists them)", id)
 		}
 		s, err := finding.ParseSeverity(sev)
@@ -150,7 +151,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			x.constraint = con
 		}
 		for _, r := range x.Rules {
-			if _, ok := finding.Lookup(r); !ok {
+			if _, ok := rules.Lookup(r); !ok {
 				return nil, fail(at+".rules", "exception for %s: unknown rule %q", x.Package, r)
 			}
 		}

@@ -1,0 +1,30 @@
+// Package rules is the catalogue of every rule the engine can report, gathered from the packages that
+// define them (finding, osv, signals), so that policy validation and the documentation check see one list.
+//
+// It must not import app/, action/ or any GitHub client.
+package rules
+
+import (
+	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/osv"
+	"github.com/mcpvet/mcpvet/analysis/signals"
+)
+
+// All lists every rule, in documentation order.
+func All() []finding.Rule {
+	var all []finding.Rule
+	all = append(all, finding.Rules()...)
+	all = append(all, osv.Rules()...)
+	all = append(all, signals.Rules()...)
+	return all
+}
+
+// Lookup returns the rule with id, and whether it exists.
+func Lookup(id string) (finding.Rule, bool) {
+	for _, r := range All() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return finding.Rule{}, false
+}
