@@ -122,7 +122,8 @@ func (e *Engine) progress(format string, args ...any) {
 // saying so, so the verdict can never be pass.
 func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, bool, error) {
 	p, err := e.review(ctx, &req)
-	return p, req.MCP || req.All, err
+	// Packages of ecosystems not analysed yet are always listed (marked not-analysed), never dropped.
+	return p, req.MCP || req.All || p.Ecosystem != EcosystemNPM, err
 }
 
 func (e *Engine) review(ctx context.Context, req *Request) (report.Package, error) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpvet/mcpvet/analysis"
 	"github.com/mcpvet/mcpvet/analysis/deps"
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/report"
@@ -51,5 +52,48 @@ func TestReviewPostmarkBump(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no foreign-lines finding for the injected line: %+v", p.Findings)
+	}
+}
+
+// TestReviewPolicyFromBase: a pull request that adds a policy waiving its own findings is reviewed with the
+// base's policy (none here), so it is still blocked.
+func TestReviewPolicyFromBase(t *testing.T) {
+	ctx := context.Background()
+	pr, err := deps.OpenGit(ctx, world.PRDir(fixtures.DemoPR), "pr-base", "pr-waiver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine(t).Review(ctx, pr, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != report.Block || len(rep.Packages) != 1 {
+		t.Fatalf("verdict %s with %d packages; the head's waiver must not apply", rep.Verdict, len(rep.Packages))
+	}
+	for _, f := range rep.Packages[0].Findings {
+		if f.Rule == finding.RuleForeignLines && f.Severity != finding.Block {
+			t.Errorf("foreign lines weakened to %s by the head's policy", f.Severity)
+		}
+	}
+}
+
+// TestPyPIListedNotAnalysed: PyPI changes are listed and marked not-analysed — never dropped; an MCP server
+// that was not analysed is never a pass.
+func TestPyPIListedNotAnalysed(t *testing.T) {
+	for _, mcp := range []bool{false, true} {
+		rep, err := engine(t).Check(context.Background(), []analysis.Request{{Ecosystem: "pypi", Name: "mcp-server-time", From: "0.6.1", To: "0.6.2", MCP: mcp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Packages) != 1 || rep.Packages[0].Findings[0].Rule != finding.RuleNotAnalysed {
+			t.Fatalf("mcp=%v: packages %+v", mcp, rep.Packages)
+		}
+		want := report.ExitPass
+		if mcp {
+			want = report.ExitIncomplete
+		}
+		if rep.ExitCode() != want {
+			t.Errorf("mcp=%v: exit %d, want %d", mcp, rep.ExitCode(), want)
+		}
 	}
 }
