@@ -286,6 +286,9 @@ func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packu
 	}
 	var fromPkg *archive.Package
 	if fm, ok := pack.Versions[req.From]; ok && req.From != "" {
+		if a, b := claimOf(fm), claimOf(m); a != b {
+			add(finding.New(finding.RuleRepositoryChanged, fmt.Sprintf("the claimed repository changed from %s (%s) to %s (%s)", orNone(a), req.From, orNone(b), req.To)))
+		}
 		for _, f := range signals.Publish(fm, m) {
 			add(f)
 		}
@@ -302,6 +305,25 @@ func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packu
 	for _, f := range signals.Delta(fromPkg, pkg) {
 		add(f)
 	}
+}
+
+// claimOf is the repository a manifest claims, normalised ("" when none or unreadable).
+func claimOf(m *registry.Manifest) string {
+	if len(m.Repository) == 0 || string(m.Repository) == "null" {
+		return ""
+	}
+	c, err := source.ParseRepository(m.Repository)
+	if err != nil {
+		return string(m.Repository)
+	}
+	return strings.ToLower(c.String() + "/" + c.Directory)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return strings.TrimSuffix(s, "/")
 }
 
 type upstream struct {

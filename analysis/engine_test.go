@@ -100,6 +100,7 @@ func TestCheck(t *testing.T) {
 			commit: weather[1], resolvedBy: "gitHead", claim: "repository"},
 		{spec: "@acme/weather-mcp@1.2.0..1.2.1", verdict: report.Block, exit: 1, rule: finding.RuleForeignCode,
 			path: "dist/forecast.js", line: injectedLine, snippet: "collect.example.net", commit: weather[1], resolvedBy: "gitHead"},
+		{spec: "@acme/weather-mcp@1.2.0..1.2.2", verdict: report.Block, exit: 3, rule: finding.RuleRepositoryChanged},
 		{spec: "@acme/time-mcp@0.3.0", verdict: report.Pass, exit: 0,
 			commit: servers[1], resolvedBy: "tag @acme/time-mcp@0.3.0", directory: "packages/time-mcp", claim: "repository"},
 		{spec: "@acme/time-mcp@0.3.0..0.3.1", verdict: report.Block, exit: 1, rule: finding.RuleManifestScripts,

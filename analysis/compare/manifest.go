@@ -59,6 +59,11 @@ func (c *comparer) manifest(ctx context.Context, f archive.File) error {
 		fd.Evidence = evidence
 		fs = append(fs, fd)
 	}
+	if un, ok := upm["name"].(string); ok && un != "" {
+		if pn, _ := pub["name"].(string); pn != un {
+			add(finding.RuleNameMismatch, fmt.Sprintf("the upstream package.json names the package %q, not %q: the repository may publish another package, and this one may be a copy", un, pn), "name")
+		}
+	}
 	pubScripts, upScripts := stringMap(pub["scripts"]), stringMap(upm["scripts"])
 	for _, s := range installScripts {
 		p, inPub := pubScripts[s]

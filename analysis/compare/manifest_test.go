@@ -321,3 +321,12 @@ func TestManifestLineIsTheTopLevelKey(t *testing.T) {
 		{rule: finding.RuleManifestDeps, path: "package.json", line: 13},
 	})
 }
+
+// TestManifestNameMismatch: an upstream whose package.json names another package is reported (a copy of
+// someone else's repository published under a new name).
+func TestManifestNameMismatch(t *testing.T) {
+	repo, shas := upstream(t, testenv.Commit{Files: map[string]string{"package.json": upstreamManifest}})
+	pub := edit(t, `"name": "mail-mcp"`, `"name": "mail-mcp-pro"`)
+	res := publish(t, repo, shas[0], "", files(map[string]string{"package.json": pub}))
+	checkFindings(t, res.Findings, []want{{rule: finding.RuleNameMismatch, severity: finding.Warn, path: "package.json", line: lineOf(t, pub, `"name"`)}})
+}

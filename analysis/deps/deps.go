@@ -109,8 +109,8 @@ func Detect(ctx context.Context, pr PR) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if kind, ok := lockfile.Detect(p); ok {
-			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readDeps(ctx, kind, p, data) })
+		if _, ok := lockfile.Detect(p); ok {
+			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readDeps(ctx, p, data) })
 			continue
 		}
 		if _, ok := mcpconfig.Detect(p); ok {
@@ -160,12 +160,12 @@ func (d *detector) file(ctx context.Context, pr PR, path string, read func([]byt
 	d.deps(path, base, head)
 }
 
-func readDeps(ctx context.Context, kind lockfile.Kind, path string, data []byte) (*side, error) {
+func readDeps(ctx context.Context, path string, data []byte) (*side, error) {
 	res, err := lockfile.Extract(ctx, path, data)
 	if err != nil {
 		return nil, err
 	}
-	return &side{deps: res.Deps, index: lockfile.Index(kind, data)}, nil
+	return &side{deps: res.Deps, index: res.Index}, nil
 }
 
 func readConfig(path string, data []byte) (*side, error) {

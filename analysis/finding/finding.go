@@ -99,6 +99,8 @@ const (
 	RuleUnpinnedServer       = "mcp/unpinned-server"
 	RuleUnresolvableServer   = "mcp/unresolvable-server"
 	RuleRemoteServer         = "mcp/remote-server"
+	RuleNameMismatch         = "source/name-mismatch"
+	RuleRepositoryChanged    = "source/repository-changed"
 	RuleNotAnalysed          = "source/not-analysed"
 	RuleResolvedVersion      = "publish/resolved-version"
 	RuleMCPServer            = "mcp/server"
@@ -121,6 +123,8 @@ func Rules() []Rule {
 		{RuleOlderUpstreamVersion, Info, false, "a published file equals another upstream version of that path, not the compared commit's"},
 		{RuleFileDiffers, Warn, false, "a published file differs from upstream, though every added line exists in some upstream version"},
 		{RuleAbsentFiles, Info, false, "published non-code files that are not in the upstream repository"},
+		{RuleNameMismatch, Warn, false, "the upstream package.json at the compared commit names another package"},
+		{RuleRepositoryChanged, Warn, false, "the repository the package claims changed since the previous version"},
 		{RuleManifestScripts, Block, false, "published package.json adds install scripts that upstream does not have"},
 		{RuleManifestDeps, Block, false, "published package.json dependencies differ from upstream"},
 		{RuleManifestEntry, Warn, false, "published package.json bin/main/exports differ from upstream"},

@@ -18,7 +18,7 @@ import (
 //     walking "packages" from the workspaces' production and dev roots with bun's nested-key
 //     lookup ("parent/child" before "child").
 type bunLock struct {
-	Workspaces map[string]bunWorkspace       `json:"workspaces"`
+	Workspaces map[string]bunWorkspace      `json:"workspaces"`
 	Packages   map[string][]json.RawMessage `json:"packages"`
 }
 
@@ -79,9 +79,6 @@ func bunInstallName(key string) string {
 }
 
 func (r *reader) bunLock() error {
-	if err := r.checkJSON(true); err != nil {
-		return err
-	}
 	pkgs, err := r.runScalibr(bunlock.New(), r.data)
 	if err != nil {
 		return err
@@ -100,14 +97,16 @@ func (r *reader) bunLock() error {
 	}
 	g := &bunGraph{tuples: tuples, steps: &r.graphSteps}
 	dev := g.devOnly(&lock)
-	// Direct: the install keys the workspaces' declarations resolve to.
-	direct := map[string]bool{}
+	// Direct: the install keys the workspaces' declarations resolve to (key → spec).
+	direct := map[string]string{}
 	for _, wsKey := range sortedKeys(lock.Workspaces) {
 		ws := lock.Workspaces[wsKey]
 		for _, m := range []map[string]string{ws.Dependencies, ws.DevDependencies, ws.OptionalDependencies, ws.PeerDependencies} {
 			for _, n := range sortedKeys(m) {
 				if k, ok := g.resolve(bunWorkspacePrefix(wsKey, ws), n); ok {
-					direct[k] = true
+					if _, seen := direct[k]; !seen {
+						direct[k] = m[n]
+					}
 				}
 			}
 		}
@@ -118,7 +117,8 @@ func (r *reader) bunLock() error {
 	}
 	entries := make([]entry, 0, len(tuples))
 	for key, t := range tuples {
-		e := entry{name: t.name, alias: bunInstallName(key), integrity: t.integrity, direct: direct[key], dev: dev[key]}
+		spec, isDirect := direct[key]
+		e := entry{name: t.name, alias: bunInstallName(key), integrity: t.integrity, direct: isDirect, spec: spec, dev: dev[key]}
 		if e.dev == devUnknown {
 			e.dev = devNo
 		}
@@ -126,7 +126,7 @@ func (r *reader) bunLock() error {
 		switch src := npmSpecSource(ref); src {
 		case SourceRegistry:
 			e.version, e.match = ref, ref
-			if t.registry != "" {
+			if t.registry != "" && !isRegistryURL(t.registry) {
 				// A registry other than the default: its packages need not be npm's.
 				e.source, e.resolved = SourceOther, t.registry
 			} else {
@@ -264,14 +264,18 @@ func (g *bunGraph) devOnly(lock *bunLock) map[string]int8 {
 // bunIndexer records the line of each bun.lock "packages" entry.
 type bunIndexer struct{ x *LineIndex }
 
-func indexBun(x *LineIndex, data []byte) {
-	_, _ = scanJSON(data, true, MaxNestingDepth, bunIndexer{x}, nil)
+// countMapKey counts values inside package tuples and workspaces: the decoders build all of them.
+func (ix bunIndexer) countMapKey(sc *jsonScanner, depth int) {
+	if depth >= 3 && (sc.keyIs(0, "packages") || sc.keyIs(0, "workspaces")) {
+		ix.x.mapKeys++
+	}
 }
 
-func (bunIndexer) open(*jsonScanner, int) {}
-func (bunIndexer) close(*jsonScanner)     {}
+func (ix bunIndexer) open(sc *jsonScanner, _ int) { ix.countMapKey(sc, len(sc.stack)-1) }
+func (bunIndexer) close(*jsonScanner)             {}
 
 func (ix bunIndexer) scalar(sc *jsonScanner, raw []byte, _ int) {
+	ix.countMapKey(sc, len(sc.stack))
 	n := len(sc.stack)
 	if n != 3 || !sc.keyIs(0, "packages") || !sc.stack[1].object || sc.stack[2].object || sc.stack[2].index != 0 {
 		return

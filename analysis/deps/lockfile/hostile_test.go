@@ -93,7 +93,7 @@ func TestDeepNestingFailsFast(t *testing.T) {
 		}
 		kind, _ := Detect(tt.path)
 		_ = Index(kind, tt.data)
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 5*time.Second { // about 20 ms when idle
 			t.Errorf("%s: took %v", tt.path, d)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 )
 
@@ -16,7 +17,8 @@ type jsonFrame struct {
 	// Keys seen so far, when duplicates are checked: the first smallKeys in keys (aliasing
 	// data, no allocation; the slice is reused across frames), then in seen.
 	keys [][]byte
-	seen map[string]struct{}
+	seen map[uint64]struct{} // 64-bit hashes: millions of keys cost 16 bytes each, not a copy
+	seed maphash.Seed
 }
 
 // smallKeys is how many keys of one object are checked for duplicates by a linear scan before
@@ -214,15 +216,17 @@ func (f *jsonFrame) seenKey(key []byte) bool {
 			f.keys = append(f.keys, key)
 			return false
 		}
-		f.seen = make(map[string]struct{}, 2*smallKeys)
+		f.seen = make(map[uint64]struct{}, 2*smallKeys)
+		f.seed = maphash.MakeSeed()
 		for _, k := range f.keys {
-			f.seen[string(k)] = struct{}{}
+			f.seen[maphash.Bytes(f.seed, k)] = struct{}{}
 		}
 	}
-	if _, dup := f.seen[string(key)]; dup {
-		return true
+	h := maphash.Bytes(f.seed, key)
+	if _, dup := f.seen[h]; dup {
+		return true // (or a 64-bit hash collision: about one in 10¹⁶ for a million keys)
 	}
-	f.seen[string(key)] = struct{}{}
+	f.seen[h] = struct{}{}
 	return false
 }
 

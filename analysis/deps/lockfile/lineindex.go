@@ -1,10 +1,6 @@
 package lockfile
 
-import (
-	"errors"
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // LineIndex maps the dependencies of one file to the 1-based lines where they appear. Build it
 // once per file with Index; each Lines call is then a map lookup.
@@ -13,6 +9,11 @@ type LineIndex struct {
 	byName    map[string][]int // name → lines of every version
 	byVersion map[string][]int // name + "\x00" + version → lines
 	n         int
+	// unindexed counts entries read but not indexed (the v1 tree a v2 package-lock.json
+	// keeps, entries beyond MaxEntries): they count against MaxEntries all the same.
+	unindexed int
+	// mapKeys counts the keys of the JSON maps the decoders build, for MaxMapKeys.
+	mapKeys int
 }
 
 // Index reads data, a file of the given kind, once and records where each dependency appears:
@@ -28,38 +29,60 @@ type LineIndex struct {
 //   - uv.lock / poetry.lock: each [[package]]'s version line; Pipfile.lock: each "version" line.
 //
 // Index never fails: on malformed or oversized input it returns what it found before the
-// problem (Extract reports the error). bun.lockb has no lines.
+// problem (Extract reports the error). bun.lockb has no lines. Extract builds the same index
+// while reading (Result.Index).
 func Index(kind Kind, data []byte) *LineIndex {
+	x, _, _ := buildIndex(kind, data, nil)
+	return x
+}
+
+// buildIndex is Index; for JSON kinds it also returns the scanner's error (syntax, nesting
+// depth) and reports duplicate keys to dupes.
+func buildIndex(kind Kind, data []byte, dupes func(key []byte, line int)) (*LineIndex, int, error) {
 	x := &LineIndex{eco: kind.Ecosystem(), byName: map[string][]int{}, byVersion: map[string][]int{}}
 	if len(data) > MaxLockfileSize {
-		return x
+		return x, 0, nil
 	}
+	data = trimBOM(data)
+	var h jsonHandler
+	jsonc := false
 	switch kind {
 	case PackageJSON:
-		indexPackageJSON(x, data)
+		h = pkgJSONIndexer{x}
 	case PackageLockJSON, NpmShrinkwrap:
-		indexPackageLock(x, data)
+		ix := &npmLockIndexer{x: x}
+		line, err := scanJSON(data, false, MaxNestingDepth, ix, dupes)
+		ix.finish()
+		return x, line, err
+	case BunLock:
+		h, jsonc = bunIndexer{x}, true
+	case PipfileLock:
+		h = &pipfileIndexer{x: x}
 	case PnpmLock:
 		indexPnpm(x, data)
 	case YarnLock:
 		indexYarn(x, data)
-	case BunLock:
-		indexBun(x, data)
 	case Requirements:
 		indexRequirements(x, data)
 	case PyProject:
 		indexPyproject(x, data)
 	case UVLock, PoetryLock:
 		indexTOMLPackages(x, data)
-	case PipfileLock:
-		indexPipfileLock(x, data)
 	}
-	return x
+	if h == nil {
+		return x, 0, nil
+	}
+	line, err := scanJSON(data, jsonc, MaxNestingDepth, h, dupes)
+	return x, line, err
 }
 
 // add records that name at version appears on line.
 func (x *LineIndex) add(name, version string, line int) {
 	if name == "" || line <= 0 {
+		return
+	}
+	if x.full() {
+		x.unindexed++ // a file Extract refuses: stop growing the index
 		return
 	}
 	name = normName(x.eco, name)
@@ -104,17 +127,8 @@ func (x *LineIndex) Len() int {
 	return x.n
 }
 
-// checkJSON scans r.data before any decoder sees it: syntax, nesting depth (MaxNestingDepth)
-// and duplicate keys (reported as problems: encoding/json silently keeps the last one).
-func (r *reader) checkJSON(jsonc bool) error {
-	line, err := scanJSON(r.data, jsonc, MaxNestingDepth, nil, func(key []byte, line int) {
-		r.problem("line %d: duplicate key %s (the last one wins)", line, truncQuote(string(key)))
-	})
-	if err != nil {
-		if errors.Is(err, ErrTooDeep) {
-			return r.fail(line, err)
-		}
-		return r.fail(line, fmt.Errorf("%w: %v", ErrMalformed, err))
-	}
-	return nil
-}
+// full reports whether the index holds MaxEntries entries: Extract refuses any more.
+func (x *LineIndex) full() bool { return x.n >= MaxEntries }
+
+// entries is how many package entries the file holds, for MaxEntries.
+func (x *LineIndex) entries() int { return x.n + x.unindexed }

@@ -9,10 +9,13 @@
 // each such gap is documented where it is filled. package.json and pyproject.toml have no scalibr
 // extractor for declared dependencies, so their parsers are ours.
 //
-// Every input is hostile: files larger than [MaxLockfileSize] are refused, JSON and TOML nesting is
-// checked against [MaxNestingDepth] before any decoder sees the data, binary content in a text
-// format is refused, and malformed input ends in a [*FileError] naming the file (and the line when
-// known) — never a panic.
+// Every input is hostile. Before any decoder sees a file, one linear pass builds its line index,
+// checks JSON syntax, nesting ([MaxNestingDepth]) and duplicate keys, and counts what the decoders
+// would build: files over [MaxLockfileSize], [MaxEntries], [MaxMapKeys] or (YAML, TOML)
+// [MaxNodes] are refused with [ErrTooLarge], so memory stays within about ten times the input.
+// Where a scalibr extractor would do quadratic work ([MaxScalibrQuadratic]) this package reads
+// the file alone; a panic inside an extractor is recovered. Binary content in a text format and
+// malformed input end in a [*FileError] naming the file (and the line when known).
 //
 // This package is a leaf of the analysis engine: it must not import app/, action/, GitHub clients
 // or other mcpvet packages.
@@ -30,11 +33,12 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on hostile input. Each is checked before the data reaches a decoder.
+// Limits on hostile input. All but MaxProblems and MaxGraphSteps are checked before the data
+// reaches a decoder.
 const (
 	// MaxLockfileSize bounds the bytes of one manifest or lockfile. Real monorepo lockfiles reach
-	// tens of megabytes (a 50 MB package-lock.json must work); 64 MiB leaves headroom while
-	// keeping the decoders' memory bounded (about 10× the input for package-lock.json).
+	// tens of megabytes (a 50 MB package-lock.json must work: about 4 s and 400 MB of heap);
+	// 64 MiB leaves headroom while keeping the decoders' memory bounded.
 	MaxLockfileSize = 64 << 20
 
 	// MaxNestingDepth bounds how deeply JSON arrays/objects and TOML arrays/inline tables nest.
@@ -54,17 +58,45 @@ const (
 	MaxProblems = 100
 
 	// MaxGraphSteps bounds the work spent walking a lockfile's dependency graph to find direct
-	// and dev-only packages where the file does not say (bun.lock's nested-key lookups), and
-	// the size of scalibr's uv.lock group guess (packages × the last package's optional
-	// dependencies, a quadratic loop). A step is one key lookup per 64 bytes of key. Real
-	// lockfiles need a few steps per dependency edge; beyond the bound a problem says so and
-	// dev flags stay false (nothing is hidden as dev-only).
+	// and dev-only packages where the file does not say (bun.lock's nested-key lookups, whose
+	// cost grows with the length of install paths). A step is one key lookup per 64 bytes of
+	// key. Real lockfiles need a few steps per dependency edge; beyond the bound a problem says
+	// so and dev flags stay false (nothing is hidden as dev-only).
 	MaxGraphSteps = 20_000_000
+
+	// MaxScalibrQuadratic bounds the quadratic work scalibr's extractors would do on a file:
+	// yaml.v3's duplicate-key check on pnpm-lock.yaml's packages (n·(n−1)/2 comparisons) and
+	// uvlock's group guess (packages × the last package's optional dependencies). 2×10⁸ is
+	// about a second, and admits pnpm lockfiles of 20,000 packages. Beyond it the file is read
+	// by this package alone (the same packages, found in linear time) and a problem says so.
+	MaxScalibrQuadratic = 200_000_000
+
+	// MaxNodes bounds the values a YAML or TOML file may parse into, estimated before any
+	// parser runs (nodeEstimate: three per non-blank line, two per comma, one per opening
+	// bracket). Their decoders build the whole tree first — yaml.v3 at about 250 bytes a node,
+	// BurntSushi/toml at about 35 and a microsecond —, so 2,000,000 keeps a pnpm-lock.yaml
+	// parse under about 500 MB while admitting lockfiles of some 20 MB (115,000 packages).
+	// Larger files end in ErrTooLarge.
+	MaxNodes = 2_000_000
+
+	// MaxEntries bounds the package entries one file may hold, counted by the line index
+	// before any decoder runs: lockfile entries (and pnpm snapshot and importer lines),
+	// requirement lines, declared dependencies. Decoding costs about a kilobyte per entry
+	// across scalibr and this package; 500,000 admits a 50 MB package-lock.json (about
+	// 190,000 entries) and keeps memory near half a gigabyte. Larger files end in ErrTooLarge.
+	MaxEntries = 500_000
+
+	// MaxMapKeys bounds the keys of the JSON maps the decoders build — the dependency maps of
+	// package-lock.json entries, everything inside bun.lock's package tuples and workspaces,
+	// package.json's top level —, counted before decoding. Each costs two to three hundred
+	// bytes across scalibr and this package; 2,000,000 admits a 50 MB package-lock.json
+	// (about a million) and keeps such maps near half a gigabyte.
+	MaxMapKeys = 2_000_000
 )
 
 // Errors matched with errors.Is on a [*FileError].
 var (
-	// ErrTooLarge: the file exceeds MaxLockfileSize.
+	// ErrTooLarge: the file exceeds MaxLockfileSize, MaxEntries, MaxMapKeys or MaxNodes.
 	ErrTooLarge = errors.New("file too large")
 	// ErrTooDeep: nesting exceeds MaxNestingDepth (or MaxLineContinuations).
 	ErrTooDeep = errors.New("nesting too deep")
@@ -81,6 +113,8 @@ type FileError struct {
 	Err  error
 }
 
+// Error returns "path:line: reason" ("path: reason" when the line is unknown), with the user
+// information of any URL in it redacted.
 func (e *FileError) Error() string {
 	if e.Line > 0 {
 		return redactURLs(fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err))
@@ -88,6 +122,7 @@ func (e *FileError) Error() string {
 	return redactURLs(fmt.Sprintf("%s: %v", e.Path, e.Err))
 }
 
+// Unwrap returns the reason, for errors.Is (ErrTooLarge, ErrTooDeep, ErrMalformed, …).
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Kind is the format of a manifest or lockfile, named by its usual file name.
@@ -212,6 +247,8 @@ type Result struct {
 	// Problems are non-fatal oddities: duplicate keys, entries that could not be read, includes
 	// that were not followed, binary lockfiles that were not parsed.
 	Problems []string
+	// Index is the file's line index, built while reading: the same as Index(Kind, data).
+	Index *LineIndex
 }
 
 // Extract reads the dependencies of one manifest or lockfile. path names the file (its base name
@@ -225,16 +262,48 @@ func Extract(ctx context.Context, path string, data []byte) (*Result, error) {
 		return nil, &FileError{Path: path, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), MaxLockfileSize)}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, &FileError{Path: path, Err: err}
 	}
 	if kind == BunLockb {
-		return extractBunLockb(data), nil
+		res := extractBunLockb(data)
+		res.Index = Index(BunLockb, data)
+		return res, nil
 	}
+	data = trimBOM(data)
 	if line, bad := binaryLine(data); bad {
 		return nil, &FileError{Path: path, Line: line, Err: fmt.Errorf("%w: binary content in a text file", ErrMalformed)}
 	}
 	r := &reader{ctx: ctx, path: path, kind: kind, data: data, graphSteps: MaxGraphSteps}
-	var err error
+	// One pass builds the line index and, for JSON, checks syntax, nesting and duplicate keys
+	// before any decoder sees the data; its count of entries gates the decoders.
+	x, line, err := buildIndex(kind, data, func(key []byte, line int) {
+		r.problem("line %d: duplicate key %s (the last one wins)", line, truncQuote(string(key)))
+	})
+	if err != nil {
+		if errors.Is(err, ErrTooDeep) {
+			return nil, r.fail(line, err)
+		}
+		return nil, r.fail(line, fmt.Errorf("%w: %v", ErrMalformed, err))
+	}
+	if n := x.entries(); n > MaxEntries {
+		return nil, r.fail(0, fmt.Errorf("%w: %d package entries, at most %d", ErrTooLarge, n, MaxEntries))
+	}
+	if x.mapKeys > MaxMapKeys {
+		return nil, r.fail(0, fmt.Errorf("%w: %d keys in dependency maps, at most %d", ErrTooLarge, x.mapKeys, MaxMapKeys))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &FileError{Path: path, Err: err}
+	}
+	switch kind {
+	case PyProject, UVLock, PoetryLock:
+		if err := r.checkTOML(); err != nil {
+			return nil, err
+		}
+	case PnpmLock:
+		if n := nodeEstimate(data); n > MaxNodes {
+			return nil, r.fail(0, fmt.Errorf("%w: about %d YAML nodes, at most %d", ErrTooLarge, n, MaxNodes))
+		}
+	}
 	switch kind {
 	case PackageJSON:
 		err = r.packageJSON()
@@ -262,17 +331,20 @@ func Extract(ctx context.Context, path string, data []byte) (*Result, error) {
 		if errors.As(err, &fe) {
 			return nil, err
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, err
-		}
 		return nil, &FileError{Path: path, Err: err}
 	}
+	redacted := false
 	for i := range r.deps {
-		r.deps[i].Resolved = redactURLs(r.deps[i].Resolved)
-		r.deps[i].Spec = redactURLs(r.deps[i].Spec)
-		r.deps[i].Version = redactURLs(r.deps[i].Version)
+		d := &r.deps[i]
+		res, spec, ver := redactURLs(d.Resolved), redactURLs(d.Spec), redactURLs(d.Version)
+		if res != d.Resolved || spec != d.Spec || ver != d.Version {
+			d.Resolved, d.Spec, d.Version, redacted = res, spec, ver, true
+		}
 	}
-	res := &Result{Kind: kind, Deps: r.deps, Problems: r.problems}
+	if redacted {
+		r.deps = dedupeDeps(r.deps)
+	}
+	res := &Result{Kind: kind, Deps: r.deps, Problems: r.problems, Index: x}
 	if r.droppedProblems > 0 {
 		res.Problems = append(res.Problems, fmt.Sprintf("%d more problems not listed", r.droppedProblems))
 	}
@@ -308,6 +380,14 @@ func (r *reader) fail(line int, err error) error {
 // malformed wraps a decoder's error as ErrMalformed, keeping its text.
 func (r *reader) malformed(line int, err error) error {
 	return r.fail(line, fmt.Errorf("%w: %v", ErrMalformed, err))
+}
+
+// trimBOM removes the UTF-8 byte order mark some editors put at the start of text files.
+func trimBOM(data []byte) []byte {
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		return data[3:]
+	}
+	return data
 }
 
 // binaryLine reports whether data looks binary (a NUL byte or invalid UTF-8), and the line.

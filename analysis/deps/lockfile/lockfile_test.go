@@ -76,18 +76,18 @@ func TestExtractFixtures(t *testing.T) {
 	}{
 		{"testdata/npm/package-lock.json", []string{
 			"@acme/old-consumer@2.0.0 int=sha512-oldconsumer",
-			"@acme/weather-mcp@1.2.3 direct int=sha512-weather",
-			"@jrichman/ink@6.6.9 as=ink direct int=sha512-ink",
+			"@acme/weather-mcp@1.2.3 spec=^1.2.0 direct int=sha512-weather",
+			"@jrichman/ink@6.6.9 as=ink spec=npm:@jrichman/ink@6.6.9 direct int=sha512-ink",
 			"devopt@1.0.0 int=sha512-devopt", // devOptional is not dev-only
 			"evil@1.0.0 src=tarball res=https://registry.npmjs.org/not-evil/-/not-evil-9.9.9.tgz int=sha512-evil",
-			"fsevents@2.3.3 direct int=sha512-fsevents",
-			"gitdep@0.1.0 src=git res=git+ssh://git@github.com/acme/gitdep.git#abc123def4567890abc123def4567890abc123de direct",
+			"fsevents@2.3.3 spec=^2.3.0 direct int=sha512-fsevents",
+			"gitdep@0.1.0 src=git res=git+ssh://git@github.com/acme/gitdep.git#abc123def4567890abc123def4567890abc123de spec=github:acme/gitdep#abc123d direct",
 			"priv@1.0.0 src=tarball res=https://***@npm.example.com/priv/-/priv-1.0.0.tgz int=sha512-priv",
-			"typescript@5.4.5 direct dev int=sha512-typescript",
+			"typescript@5.4.5 spec=^5.4.0 direct dev int=sha512-typescript",
 			"vendored@1.0.0 src=file res=file:vendor/vendored-1.0.0.tgz int=sha512-vendored",
 			"ws-a@ src=workspace res=packages/a",
 			"zod@3.22.0 int=sha512-zod3220",
-			"zod@3.23.8 direct int=sha512-zod3238", // declared by the workspace member, hoisted
+			"zod@3.23.8 spec=^3.23.0 direct int=sha512-zod3238", // declared by the workspace member, hoisted
 		}, []string{`"node_modules/evil": resolved URL`}},
 		{"testdata/npmv1/package-lock.json", []string{
 			"@acme/weather-mcp@1.2.3 int=sha512-weather",
@@ -99,7 +99,7 @@ func TestExtractFixtures(t *testing.T) {
 			"zod@3.23.8 int=sha512-zod3238",
 		}, nil},
 		{"testdata/shrinkwrap/npm-shrinkwrap.json", []string{
-			"postmark-mcp@1.0.16 direct int=sha512-postmark",
+			"postmark-mcp@1.0.16 spec=1.0.16 direct int=sha512-postmark",
 		}, nil},
 		{"testdata/npm/package.json", []string{
 			"@acme/weather-mcp@^1.2.0 spec=^1.2.0 direct",
@@ -160,24 +160,24 @@ func TestExtractFixtures(t *testing.T) {
 			"zod@3.23.8 int=sha512-zod3238",
 		}, []string{"line 12: resolved URL"}},
 		{"testdata/yarnberry/yarn.lock", []string{
-			"@acme/weather-mcp@1.2.3 direct",
-			"gitdep@0.1.0 src=git res=https://github.com/acme/gitdep.git#commit=abc123def4567890 direct",
-			"left-pad@1.3.0 src=patch res=patch:left-pad@npm%3A1.3.0#~/.yarn/patches/left-pad-npm-1.3.0-abc.patch::version=1.3.0&hash=123abc direct",
+			"@acme/weather-mcp@1.2.3 spec=npm:^1.2.0 direct",
+			"gitdep@0.1.0 src=git res=https://github.com/acme/gitdep.git#commit=abc123def4567890 spec=https://github.com/acme/gitdep.git#commit=abc123def4567890 direct",
+			"left-pad@1.3.0 src=patch res=patch:left-pad@npm%3A1.3.0#~/.yarn/patches/left-pad-npm-1.3.0-abc.patch::version=1.3.0&hash=123abc spec=patch:left-pad@npm%3A1.3.0#~/.yarn/patches/left-pad-npm-1.3.0-abc.patch direct",
 			"left-pad@1.3.0",
 			"resolve@1.22.8", // Yarn's builtin compat patch is not a user patch
-			"strip-ansi@6.0.1 as=strip-ansi-cjs direct",
+			"strip-ansi@6.0.1 as=strip-ansi-cjs spec=npm:strip-ansi@^6.0.1 direct",
 			"zod@3.23.8",
 		}, nil},
 		{"testdata/bun/bun.lock", []string{
-			"@acme/weather-mcp@1.2.3 direct int=sha512-weather",
-			"eslint@9.0.0 direct dev int=sha512-eslint",
-			"gitdep@ src=git res=github:acme/gitdep#abc123d direct",
+			"@acme/weather-mcp@1.2.3 spec=^1.2.0 direct int=sha512-weather",
+			"eslint@9.0.0 spec=^9.0.0 direct dev int=sha512-eslint",
+			"gitdep@ src=git res=github:acme/gitdep#abc123d spec=github:acme/gitdep#abc123d direct",
 			"has-flag@3.0.0 int=sha512-hasflag3",
 			"has-flag@4.0.0 dev int=sha512-hasflag4",
-			"private@1.0.0 src=other res=https://npm.example.com/ direct int=sha512-private",
-			"typescript@5.4.5 direct dev int=sha512-typescript",
-			"x@6.1.0 as=old-x direct int=sha512-x",
-			"zod@3.22.0 direct int=sha512-zod3220",
+			"private@1.0.0 src=other res=https://npm.example.com/ spec=^1.0.0 direct int=sha512-private",
+			"typescript@5.4.5 spec=^5.4.0 direct dev int=sha512-typescript",
+			"x@6.1.0 as=old-x spec=npm:x@^6 direct int=sha512-x",
+			"zod@3.22.0 spec=3.22.0 direct int=sha512-zod3220",
 			"zod@3.23.8 int=sha512-zod3238",
 		}, nil},
 		{"testdata/py/requirements.txt", []string{

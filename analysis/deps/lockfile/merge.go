@@ -109,6 +109,7 @@ func (r *reader) merge(pkgs []*extractor.Package, entries []entry) {
 		}
 	}
 	used := make([]bool, len(entries))
+	done := map[string]bool{} // entry groups already turned into Deps
 	out := make([]Dep, 0, max(len(pkgs), len(entries)))
 	for _, p := range pkgs {
 		if p == nil {
@@ -123,8 +124,10 @@ func (r *reader) merge(pkgs []*extractor.Package, entries []entry) {
 			commit = p.SourceCode.Commit
 		}
 		scDev := hasGroup(p, "dev")
-		matched := byVersion[name+"\x00"+p.Version]
+		group := name + "\x00" + p.Version
+		matched := byVersion[group]
 		if len(matched) == 0 && commit != "" {
+			group = name + "\x00commit\x00" + commit
 			matched = byCommit[name+"\x00"+commit]
 		}
 		if len(matched) == 0 {
@@ -135,6 +138,13 @@ func (r *reader) merge(pkgs []*extractor.Package, entries []entry) {
 			out = append(out, d)
 			continue
 		}
+		// scalibr reports one package per occurrence in some formats (yarn blocks, requirement
+		// lines): a group of entries becomes Deps once, however many packages match it.
+		key := group + "\x00" + strconvBool(scDev)
+		if done[key] {
+			continue
+		}
+		done[key] = true
 		for _, i := range matched {
 			used[i] = true
 			e := entries[i]
@@ -158,6 +168,13 @@ func (r *reader) merge(pkgs []*extractor.Package, entries []entry) {
 		out = append(out, e.dep(eco))
 	}
 	r.deps = dedupeDeps(out)
+}
+
+func strconvBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // dep turns an entry into a Dep.
@@ -194,7 +211,7 @@ func hasGroup(p *extractor.Package, g string) bool {
 // depKey identifies a Dep for deduplication: everything but the flags.
 type depKey struct {
 	eco, name, alias, version, spec, source, resolved, integrity string
-	opaque                                                      bool
+	opaque                                                       bool
 }
 
 // dedupeDeps merges equal Deps (Direct if any is, Dev if all are) and sorts them.
@@ -225,17 +242,30 @@ func dedupeDeps(deps []Dep) []Dep {
 	return sorted
 }
 
-// compareDeps orders Deps by name, version, alias, source, resolved, spec, integrity.
+// compareDeps orders Deps by ecosystem, name, version, alias, source, resolved, spec, integrity.
 func compareDeps(a, b *Dep) int {
-	for _, c := range [...][2]string{
-		{a.Ecosystem, b.Ecosystem}, {a.Name, b.Name}, {a.Version, b.Version}, {a.Alias, b.Alias},
-		{a.Source, b.Source}, {a.Resolved, b.Resolved}, {a.Spec, b.Spec}, {a.Integrity, b.Integrity},
-	} {
-		if n := strings.Compare(c[0], c[1]); n != 0 {
-			return n
-		}
+	if n := strings.Compare(a.Ecosystem, b.Ecosystem); n != 0 {
+		return n
 	}
-	return 0
+	if n := strings.Compare(a.Name, b.Name); n != 0 {
+		return n
+	}
+	if n := strings.Compare(a.Version, b.Version); n != 0 {
+		return n
+	}
+	if n := strings.Compare(a.Alias, b.Alias); n != 0 {
+		return n
+	}
+	if n := strings.Compare(a.Source, b.Source); n != 0 {
+		return n
+	}
+	if n := strings.Compare(a.Resolved, b.Resolved); n != 0 {
+		return n
+	}
+	if n := strings.Compare(a.Spec, b.Spec); n != 0 {
+		return n
+	}
+	return strings.Compare(a.Integrity, b.Integrity)
 }
 
 // normName normalises a package name: PyPI names per PEP 503 (lower case, runs of -_. as one -);

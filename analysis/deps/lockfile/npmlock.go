@@ -46,9 +46,6 @@ type npmLockDep struct {
 }
 
 func (r *reader) packageLock() error {
-	if err := r.checkJSON(false); err != nil {
-		return err
-	}
 	pkgs, err := r.runScalibr(packagelockjson.NewDefault(), r.data)
 	if err != nil {
 		return err
@@ -80,22 +77,26 @@ func installName(key string) (string, int) {
 
 // npmLockV2 reads the "packages" map of lockfileVersion 2 and 3.
 func (r *reader) npmLockV2(packages map[string]npmLockPackage) []entry {
-	// Declared names of the root and of each workspace member (entries outside node_modules).
-	declared := map[string]map[string]bool{}
-	anyDeclared := map[string]bool{}
-	for key, p := range packages {
+	// Declared dependencies (name → spec) of the root and of each workspace member (entries
+	// outside node_modules).
+	declared := map[string]map[string]string{}
+	anyDeclared := map[string]string{}
+	for _, key := range sortedKeys(packages) {
+		p := packages[key]
 		if strings.Contains(key, "node_modules/") {
 			continue
 		}
-		names := map[string]bool{}
+		names := map[string]string{}
 		for _, raw := range []json.RawMessage{p.Dependencies, p.DevDependencies, p.OptionalDependencies, p.PeerDependencies} {
-			var m map[string]json.RawMessage
+			var m map[string]string
 			if len(raw) == 0 || json.Unmarshal(raw, &m) != nil {
 				continue
 			}
-			for n := range m {
-				names[n] = true
-				anyDeclared[n] = true
+			for n, spec := range m {
+				names[n] = spec
+				if _, ok := anyDeclared[n]; !ok || key == "" {
+					anyDeclared[n] = spec
+				}
 			}
 		}
 		declared[key] = names
@@ -125,7 +126,11 @@ func (r *reader) npmLockV2(packages map[string]npmLockPackage) []entry {
 		}
 		if depth == 1 {
 			owner := strings.TrimSuffix(key[:strings.Index(key, "node_modules/")], "/")
-			e.direct = declared[owner][inst] || (owner == "" && anyDeclared[inst])
+			if spec, ok := declared[owner][inst]; ok {
+				e.direct, e.spec = true, spec
+			} else if spec, ok := anyDeclared[inst]; ok && owner == "" {
+				e.direct, e.spec = true, spec // declared by a workspace member, hoisted to the root
+			}
 		}
 		switch {
 		case p.Link:
@@ -226,29 +231,30 @@ func lastPathName(p string) string {
 // npmLockIndexer records the version lines of package-lock.json entries.
 type npmLockIndexer struct {
 	x           *LineIndex
-	pending       []npmIdxEntry
+	pending     []npmIdxEntry
 	v1          []npmIdxEntry
 	hasPackages bool
 }
 
 type npmIdxEntry struct {
-	depth            int
-	v1               bool
-	key              string
-	keyLine          int
-	name, version    string
-	resolved         string
-	versionLine      int
+	depth         int
+	v1            bool
+	key           string
+	keyLine       int
+	name, version string
+	resolved      string
+	versionLine   int
 }
 
-func indexPackageLock(x *LineIndex, data []byte) {
-	ix := &npmLockIndexer{x: x}
-	_, _ = scanJSON(data, false, MaxNestingDepth, ix, nil)
-	if !ix.hasPackages {
-		for _, e := range ix.v1 {
-			v := npmV1Entry(e.key, e.version, e.resolved)
-			x.add(v.name, v.version, firstLine(e.versionLine, e.keyLine))
-		}
+// finish adds the v1 tree's lines when the file has no "packages" map.
+func (ix *npmLockIndexer) finish() {
+	if ix.hasPackages {
+		ix.x.unindexed += len(ix.v1)
+		return
+	}
+	for _, e := range ix.v1 {
+		v := npmV1Entry(e.key, e.version, e.resolved)
+		ix.x.add(v.name, v.version, firstLine(e.versionLine, e.keyLine))
 	}
 }
 
@@ -259,8 +265,25 @@ func firstLine(a, b int) int {
 	return b
 }
 
+// isDepMap reports whether an object held under key is a map the decoders build per key.
+func isDepMap(key []byte) bool {
+	switch string(key) {
+	case "dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "peerDependenciesMeta", "requires":
+		return true
+	}
+	return false
+}
+
+// countMapKey counts a value (opened container or scalar) whose parent is a dependency map.
+func (ix *npmLockIndexer) countMapKey(sc *jsonScanner, parent int) {
+	if parent >= 1 && sc.stack[parent].object && isDepMap(sc.stack[parent-1].key) {
+		ix.x.mapKeys++
+	}
+}
+
 func (ix *npmLockIndexer) open(sc *jsonScanner, _ int) {
 	n := len(sc.stack)
+	ix.countMapKey(sc, n-2)
 	top := sc.stack[n-1]
 	if !top.object {
 		return
@@ -285,6 +308,7 @@ func (ix *npmLockIndexer) open(sc *jsonScanner, _ int) {
 }
 
 func (ix *npmLockIndexer) scalar(sc *jsonScanner, raw []byte, line int) {
+	ix.countMapKey(sc, len(sc.stack)-1)
 	if len(ix.pending) == 0 {
 		return
 	}

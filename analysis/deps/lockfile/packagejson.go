@@ -31,9 +31,6 @@ func isPackageJSONField(name string) bool {
 }
 
 func (r *reader) packageJSON() error {
-	if err := r.checkJSON(false); err != nil {
-		return err
-	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(r.data, &doc); err != nil {
 		return r.decodeError(err)
@@ -45,17 +42,25 @@ func (r *reader) packageJSON() error {
 		if !ok || string(raw) == "null" {
 			continue
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			r.problem("%s is not an object of name → specifier", f.name)
-			continue
-		}
-		for key, v := range m {
-			var spec string
-			if err := json.Unmarshal(v, &spec); err != nil {
-				r.problem("%s.%s: the specifier is not a string", f.name, truncQuote(key))
+		var specs map[string]string
+		if err := json.Unmarshal(raw, &specs); err != nil {
+			// Not all strings: keep the ones that are.
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				r.problem("%s is not an object of name → specifier", f.name)
 				continue
 			}
+			specs = map[string]string{}
+			for key, v := range m {
+				var spec string
+				if err := json.Unmarshal(v, &spec); err != nil {
+					r.problem("%s.%s: the specifier is not a string", f.name, truncQuote(key))
+					continue
+				}
+				specs[key] = spec
+			}
+		}
+		for key, spec := range specs {
 			d := packageJSONDep(key, spec)
 			d.Dev = f.dev
 			declared[key] = true
@@ -111,14 +116,19 @@ func packageJSONDep(key, spec string) Dep {
 // pkgJSONIndexer records the line of each dependency of package.json.
 type pkgJSONIndexer struct{ x *LineIndex }
 
-func indexPackageJSON(x *LineIndex, data []byte) {
-	_, _ = scanJSON(data, false, MaxNestingDepth, pkgJSONIndexer{x}, nil)
+// open counts top-level values: package.json's top level is decoded as a map.
+func (ix pkgJSONIndexer) open(sc *jsonScanner, _ int) {
+	if len(sc.stack) == 2 && sc.stack[0].object {
+		ix.x.mapKeys++
+	}
 }
 
-func (pkgJSONIndexer) open(*jsonScanner, int) {}
-func (pkgJSONIndexer) close(*jsonScanner)     {}
+func (pkgJSONIndexer) close(*jsonScanner) {}
 
 func (ix pkgJSONIndexer) scalar(sc *jsonScanner, raw []byte, line int) {
+	if len(sc.stack) == 1 && sc.stack[0].object {
+		ix.x.mapKeys++
+	}
 	if len(sc.stack) == 2 && sc.stack[0].object && !sc.stack[1].object &&
 		(sc.keyIs(0, "bundleDependencies") || sc.keyIs(0, "bundledDependencies")) {
 		ix.x.add(sc.strOr(raw), "", line)

@@ -2,18 +2,20 @@ package lockfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
 	"gopkg.in/yaml.v3"
 )
 
-// pnpmLock is this package's own read of pnpm-lock.yaml (5.x, 6.0, 9.0), with the same YAML
-// decoder scalibr uses (gopkg.in/yaml.v3: its depth and alias limits apply, and the two reads
-// cannot disagree about the document). scalibr's pnpmlock extractor reads only "packages"
+// pnpmLock is this package's own read of pnpm-lock.yaml (5.x, 6.0, 9.0), with the YAML parser
+// scalibr uses (gopkg.in/yaml.v3: its depth and alias limits apply, and both reads see the same
+// document). scalibr's pnpmlock extractor reads only "packages"
 // (name, version, dev, git commit); it drops:
 //   - importers (and the single-project top-level dependency maps of 5.x/6.0), so direct
 //     dependencies, their specifiers and npm aliases ("version: real@1.2.3") are lost;
@@ -21,22 +23,26 @@ import (
 //   - dev-only status in 9.0, which has no "dev:" flag: it is computed here by walking
 //     "snapshots" from the importers' production and dev roots;
 //   - "file:" keys (5.x/6.0) and link: importers.
+//
+// The document is parsed into a yaml.Node tree (linear) and walked here, each entry decoded on
+// its own: decoding a whole map at once would run yaml.v3's duplicate-key check, which compares
+// every pair of keys. Duplicate keys are an error, as they are for pnpm itself.
 type pnpmLock struct {
-	LockfileVersion any                        `yaml:"lockfileVersion"`
-	Importers       map[string]pnpmImporter    `yaml:"importers"`
-	Packages        map[string]pnpmPackage     `yaml:"packages"`
-	Snapshots       map[string]pnpmSnapshot    `yaml:"snapshots"`
-	Specifiers      map[string]string          `yaml:"specifiers"`
-	Dependencies    map[string]pnpmImporterDep `yaml:"dependencies"`
-	DevDeps         map[string]pnpmImporterDep `yaml:"devDependencies"`
-	OptionalDeps    map[string]pnpmImporterDep `yaml:"optionalDependencies"`
+	LockfileVersion string
+	Importers       map[string]pnpmImporter
+	Packages        map[string]pnpmPackage
+	Snapshots       map[string]pnpmSnapshot
+	Specifiers      map[string]string
+	Dependencies    map[string]pnpmImporterDep
+	DevDeps         map[string]pnpmImporterDep
+	OptionalDeps    map[string]pnpmImporterDep
 }
 
 type pnpmImporter struct {
-	Specifiers   map[string]string          `yaml:"specifiers"`
-	Dependencies map[string]pnpmImporterDep `yaml:"dependencies"`
-	DevDeps      map[string]pnpmImporterDep `yaml:"devDependencies"`
-	OptionalDeps map[string]pnpmImporterDep `yaml:"optionalDependencies"`
+	Specifiers   map[string]string
+	Dependencies map[string]pnpmImporterDep
+	DevDeps      map[string]pnpmImporterDep
+	OptionalDeps map[string]pnpmImporterDep
 }
 
 // pnpmImporterDep is {specifier, version} (6.0, 9.0) or a bare version string (5.x).
@@ -76,8 +82,240 @@ type pnpmPackage struct {
 }
 
 type pnpmSnapshot struct {
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	Dependencies         map[string]string
+	OptionalDependencies map[string]string
+}
+
+// nodeEstimate over-approximates how many nodes a YAML or TOML document parses into: three
+// per non-blank line (a key, its value and their mapping), two per comma (a flow pair), one
+// per opening bracket.
+func nodeEstimate(data []byte) int {
+	n := 0
+	blank := true
+	for _, c := range data {
+		switch c {
+		case '\n':
+			if !blank {
+				n += 3
+			}
+			blank = true
+		case ' ', '\t', '\r':
+		case ',':
+			n += 2
+			blank = false
+		case '[', '{':
+			n++
+			blank = false
+		default:
+			blank = false
+		}
+	}
+	if !blank {
+		n += 3
+	}
+	return n
+}
+
+// pairs is the number of key comparisons of yaml.v3's duplicate-key check on n keys.
+func pairs(n int) int {
+	if n > 1<<31 {
+		return MaxScalibrQuadratic + 1
+	}
+	return n * (n - 1) / 2
+}
+
+// yamlError is a decoding error at a line of the document.
+type yamlError struct {
+	line int
+	err  error
+}
+
+func (e *yamlError) Error() string { return e.err.Error() }
+
+// deref follows an alias node to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+// eachPair calls fn for each key/value of a mapping node; a missing or null node has none.
+// Duplicate keys and non-scalar keys are errors.
+func eachPair(n *yaml.Node, what string, fn func(key string, v *yaml.Node) error) error {
+	n = deref(n)
+	if n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return &yamlError{n.Line, fmt.Errorf("%s is not a mapping", what)}
+	}
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := deref(n.Content[i])
+		if k.Kind != yaml.ScalarNode {
+			return &yamlError{k.Line, fmt.Errorf("%s has a key that is not a string", what)}
+		}
+		if first, dup := seen[k.Value]; dup {
+			return &yamlError{k.Line, fmt.Errorf("%s: duplicate key %s (first at line %d)", what, truncQuote(k.Value), first)}
+		}
+		seen[k.Value] = k.Line
+		if err := fn(k.Value, deref(n.Content[i+1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeNode decodes one small node, keeping its line in errors.
+func decodeNode(n *yaml.Node, what string, v any) error {
+	if err := n.Decode(v); err != nil {
+		return &yamlError{n.Line, fmt.Errorf("%s: %v", what, err)}
+	}
+	return nil
+}
+
+// stringMap reads a mapping of strings.
+func stringMap(n *yaml.Node, what string) (map[string]string, error) {
+	var m map[string]string
+	err := eachPair(n, what, func(k string, v *yaml.Node) error {
+		var s string
+		if err := decodeNode(v, what+"."+k, &s); err != nil {
+			return err
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = s
+		return nil
+	})
+	return m, err
+}
+
+// importerDeps reads an importer's dependency map.
+func importerDeps(n *yaml.Node, what string) (map[string]pnpmImporterDep, error) {
+	var m map[string]pnpmImporterDep
+	err := eachPair(n, what, func(k string, v *yaml.Node) error {
+		var d pnpmImporterDep
+		if err := decodeNode(v, what+"."+k, &d); err != nil {
+			return err
+		}
+		if m == nil {
+			m = map[string]pnpmImporterDep{}
+		}
+		m[k] = d
+		return nil
+	})
+	return m, err
+}
+
+// readImporter reads one importer (or the top level of a single-project 5.x/6.0 lockfile).
+func readImporter(fields map[string]*yaml.Node, what string) (pnpmImporter, error) {
+	var im pnpmImporter
+	var err error
+	if im.Specifiers, err = stringMap(fields["specifiers"], what+".specifiers"); err != nil {
+		return im, err
+	}
+	if im.Dependencies, err = importerDeps(fields["dependencies"], what+".dependencies"); err != nil {
+		return im, err
+	}
+	if im.DevDeps, err = importerDeps(fields["devDependencies"], what+".devDependencies"); err != nil {
+		return im, err
+	}
+	im.OptionalDeps, err = importerDeps(fields["optionalDependencies"], what+".optionalDependencies")
+	return im, err
+}
+
+// fieldsOf returns the values of a mapping node by key.
+func fieldsOf(n *yaml.Node, what string) (map[string]*yaml.Node, error) {
+	fields := map[string]*yaml.Node{}
+	err := eachPair(n, what, func(k string, v *yaml.Node) error {
+		fields[k] = v
+		return nil
+	})
+	return fields, err
+}
+
+// decodePnpm parses pnpm-lock.yaml. The line is that of the error, when known.
+func decodePnpm(data []byte) (*pnpmLock, int, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, errorLine(data, err), err
+	}
+	lock := &pnpmLock{}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return lock, 0, nil // an empty document
+	}
+	err := func() error {
+		top, err := fieldsOf(doc.Content[0], "the document")
+		if err != nil {
+			return err
+		}
+		if v := deref(top["lockfileVersion"]); v != nil {
+			if v.Kind != yaml.ScalarNode {
+				return &yamlError{v.Line, errors.New("lockfileVersion is not a scalar")}
+			}
+			lock.LockfileVersion = v.Value
+		}
+		single, err := readImporter(top, "the document")
+		if err != nil {
+			return err
+		}
+		lock.Specifiers, lock.Dependencies, lock.DevDeps, lock.OptionalDeps = single.Specifiers, single.Dependencies, single.DevDeps, single.OptionalDeps
+		if err := eachPair(top["importers"], "importers", func(k string, v *yaml.Node) error {
+			fields, err := fieldsOf(v, "importers."+k)
+			if err != nil {
+				return err
+			}
+			im, err := readImporter(fields, "importers."+k)
+			if lock.Importers == nil {
+				lock.Importers = map[string]pnpmImporter{}
+			}
+			lock.Importers[k] = im
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := eachPair(top["packages"], "packages", func(k string, v *yaml.Node) error {
+			var p pnpmPackage
+			if err := decodeNode(v, "packages."+k, &p); err != nil {
+				return err
+			}
+			if lock.Packages == nil {
+				lock.Packages = map[string]pnpmPackage{}
+			}
+			lock.Packages[k] = p
+			return nil
+		}); err != nil {
+			return err
+		}
+		return eachPair(top["snapshots"], "snapshots", func(k string, v *yaml.Node) error {
+			fields, err := fieldsOf(v, "snapshots."+k)
+			if err != nil {
+				return err
+			}
+			var snap pnpmSnapshot
+			if snap.Dependencies, err = stringMap(fields["dependencies"], "snapshots."+k+".dependencies"); err != nil {
+				return err
+			}
+			if snap.OptionalDependencies, err = stringMap(fields["optionalDependencies"], "snapshots."+k+".optionalDependencies"); err != nil {
+				return err
+			}
+			if lock.Snapshots == nil {
+				lock.Snapshots = map[string]pnpmSnapshot{}
+			}
+			lock.Snapshots[k] = snap
+			return nil
+		})
+	}()
+	if err != nil {
+		var ye *yamlError
+		if errors.As(err, &ye) {
+			return nil, ye.line, ye.err
+		}
+		return nil, 0, err
+	}
+	return lock, 0, nil
 }
 
 // pnpmMajor returns the lockfile's major version (5, 6, 9, …); 9 when unknown.
@@ -160,9 +398,9 @@ func snapshotID(k, v string) string {
 }
 
 func (r *reader) pnpmLock() error {
-	var lock pnpmLock
-	if err := yaml.Unmarshal(r.data, &lock); err != nil {
-		return r.decodeError(err)
+	lock, line, err := decodePnpm(r.data)
+	if err != nil {
+		return r.malformed(line, err)
 	}
 	major := pnpmMajor(lock.LockfileVersion)
 	if major < 9 {
@@ -175,8 +413,13 @@ func (r *reader) pnpmLock() error {
 			}
 		}
 	}
-	pkgs, err := r.runScalibr(pnpmlock.New(), r.data)
-	if err != nil {
+	// yaml.v3, which scalibr decodes with, checks a mapping for duplicate keys by comparing
+	// every pair: quadratic in the number of packages. Beyond MaxScalibrQuadratic the file is
+	// read by this package alone (it finds the same packages).
+	var pkgs []*extractor.Package
+	if n := len(lock.Packages); pairs(n) > MaxScalibrQuadratic {
+		r.problem("%d packages are too many for scalibr's YAML decoder (quadratic): read without scalibr", n)
+	} else if pkgs, err = r.runScalibr(pnpmlock.New(), r.data); err != nil {
 		return err
 	}
 	if lock.Importers == nil && (lock.Dependencies != nil || lock.DevDeps != nil || lock.OptionalDeps != nil) {
@@ -187,7 +430,7 @@ func (r *reader) pnpmLock() error {
 
 	var devOnly map[string]int8
 	if major >= 9 && lock.Snapshots != nil {
-		devOnly = pnpmDevOnly(&lock)
+		devOnly = pnpmDevOnly(lock)
 	}
 
 	entries := make([]entry, 0, len(lock.Packages))

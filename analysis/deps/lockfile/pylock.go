@@ -12,10 +12,13 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/uvlock"
 )
 
-// checkTOML checks TOML nesting before the (recursive) TOML parser sees the data.
+// checkTOML checks TOML nesting and size before the (recursive) TOML parser sees the data.
 func (r *reader) checkTOML() error {
 	if line, depth := tomlDepth(r.data, MaxNestingDepth); depth > MaxNestingDepth {
 		return r.fail(line, fmt.Errorf("%w: more than %d nested arrays/inline tables", ErrTooDeep, MaxNestingDepth))
+	}
+	if n := nodeEstimate(r.data); n > MaxNodes {
+		return r.fail(0, fmt.Errorf("%w: about %d TOML values, at most %d", ErrTooLarge, n, MaxNodes))
 	}
 	return nil
 }
@@ -159,19 +162,16 @@ func isOutside(p string) bool {
 }
 
 func (r *reader) uvLock() error {
-	if err := r.checkTOML(); err != nil {
-		return err
-	}
 	var lock uvLock
 	if _, err := toml.Decode(string(r.data), &lock); err != nil {
 		return r.decodeError(err)
 	}
 	// scalibr guesses dependency groups by comparing every package with every optional
-	// dependency of the last package: quadratic. Beyond MaxGraphSteps it is not called, and
-	// this package's own read (which reports the same packages) stands alone.
+	// dependency of the last package: quadratic. Beyond MaxScalibrQuadratic it is not called,
+	// and this package's own read (which reports the same packages) stands alone.
 	var pkgs []*extractor.Package
-	if n := len(lock.Package); n > 0 && uvGroupWork(lock.Package[n-1], n) > MaxGraphSteps {
-		r.problem("%d packages × the last package's optional dependencies exceed %d steps: read without scalibr", n, MaxGraphSteps)
+	if n := len(lock.Package); n > 0 && uvGroupWork(lock.Package[n-1], n) > MaxScalibrQuadratic {
+		r.problem("%d packages × the last package's optional dependencies are too many for scalibr's uvlock extractor (quadratic): read without scalibr", n)
 	} else {
 		var err error
 		if pkgs, err = r.runScalibr(uvlock.New(), r.data); err != nil {
@@ -270,8 +270,8 @@ func uvGroupWork(last uvPackage, packages int) int {
 	if deps == 0 {
 		return 0
 	}
-	if packages > MaxGraphSteps/deps+1 {
-		return MaxGraphSteps + 1
+	if packages > MaxScalibrQuadratic/deps+1 {
+		return MaxScalibrQuadratic + 1
 	}
 	return packages * deps
 }
@@ -295,9 +295,6 @@ type poetryLock struct {
 }
 
 func (r *reader) poetryLock() error {
-	if err := r.checkTOML(); err != nil {
-		return err
-	}
 	pkgs, err := r.runScalibr(poetrylock.New(), r.data)
 	if err != nil {
 		return err
@@ -365,9 +362,6 @@ type pipfileEntry struct {
 }
 
 func (r *reader) pipfileLock() error {
-	if err := r.checkJSON(false); err != nil {
-		return err
-	}
 	pkgs, err := r.runScalibr(pipfilelock.New(), r.data)
 	if err != nil {
 		return err
@@ -414,10 +408,6 @@ type pipfileIndexer struct {
 	line    int
 	version string
 	vline   int
-}
-
-func indexPipfileLock(x *LineIndex, data []byte) {
-	_, _ = scanJSON(data, false, MaxNestingDepth, &pipfileIndexer{x: x}, nil)
 }
 
 func (ix *pipfileIndexer) inEntry(sc *jsonScanner) bool {

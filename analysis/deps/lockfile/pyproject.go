@@ -34,9 +34,6 @@ type pyproject struct {
 }
 
 func (r *reader) pyproject() error {
-	if err := r.checkTOML(); err != nil {
-		return err
-	}
 	var doc pyproject
 	if _, err := toml.Decode(string(r.data), &doc); err != nil {
 		return r.decodeError(err)
@@ -257,7 +254,9 @@ func indexPyproject(x *LineIndex, data []byte) {
 				if end < 0 {
 					return
 				}
-				if req, ok := parsePEP508(line[i+1 : i+1+end]); ok {
+				if x.full() {
+					x.unindexed++
+				} else if req, ok := parsePEP508(line[i+1 : i+1+end]); ok {
 					x.add(req.name, req.version, lineNo)
 				}
 				i += end + 1

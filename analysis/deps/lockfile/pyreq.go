@@ -106,10 +106,10 @@ type reqLine struct {
 	text        string
 }
 
-// requirementLines joins continuation lines and strips comments. It fails when more than
-// MaxLineContinuations physical lines are joined into one.
-func requirementLines(data []byte) ([]reqLine, int, error) {
-	var out []reqLine
+// eachRequirementLine calls fn with each logical line of a requirements file, continuation
+// lines joined and comments stripped. It fails when more than MaxLineContinuations physical
+// lines are joined into one.
+func eachRequirementLine(data []byte, fn func(reqLine)) (int, error) {
 	var cur strings.Builder
 	first, joined, errLine := 0, 0, 0
 	var err error
@@ -120,7 +120,7 @@ func requirementLines(data []byte) ([]reqLine, int, error) {
 		if first == 0 {
 			first = lineNo
 		}
-		s := string(line)
+		s := string(line) // one allocation per line; the text outlives the line
 		// A comment starts at '#' at the start of a line or after whitespace.
 		if i := strings.IndexByte(s, '#'); i >= 0 {
 			for j := i; j >= 0 && j < len(s); {
@@ -145,19 +145,25 @@ func requirementLines(data []byte) ([]reqLine, int, error) {
 			cur.WriteByte(' ')
 			return
 		}
-		cur.WriteString(s)
-		if t := strings.TrimSpace(cur.String()); t != "" {
-			out = append(out, reqLine{first: first, last: lineNo, text: t})
+		var t string
+		if cur.Len() == 0 {
+			t = strings.TrimSpace(s) // the common case: one physical line, no copy
+		} else {
+			cur.WriteString(s)
+			t = strings.TrimSpace(cur.String())
+			cur.Reset()
 		}
-		cur.Reset()
+		if t != "" {
+			fn(reqLine{first: first, last: lineNo, text: t})
+		}
 		first, joined = 0, 0
 	})
 	if err == nil && cur.Len() > 0 {
 		if t := strings.TrimSpace(cur.String()); t != "" {
-			out = append(out, reqLine{first: first, text: t})
+			fn(reqLine{first: first, text: t})
 		}
 	}
-	return out, errLine, err
+	return errLine, err
 }
 
 // parseRequirementLine interprets one logical requirements line: a requirement, an editable or
@@ -220,35 +226,34 @@ func parseRequirementLine(text string) (pyReq, bool) {
 }
 
 func (r *reader) requirements() error {
-	lines, errLine, err := requirementLines(r.data)
-	if err != nil {
-		return r.fail(errLine, err)
-	}
 	// Includes (-r/-c) are not followed: they name other files, which the caller reads on their
 	// own. They are blanked before scalibr sees the data, which would otherwise try to open them.
 	var includes [][2]int
 	var entries []entry
-	for _, l := range lines {
+	errLine, err := eachRequirementLine(r.data, func(l reqLine) {
 		lower := strings.ToLower(l.text)
 		switch {
 		case strings.HasPrefix(lower, "-r"), strings.HasPrefix(lower, "--requirement"), strings.HasPrefix(lower, "-c"), strings.HasPrefix(lower, "--constraint"):
 			includes = append(includes, [2]int{l.first, firstLine(l.last, l.first)})
 			r.problem("line %d: includes %s (not followed here)", l.first, truncQuote(l.text))
-			continue
+			return
 		case strings.HasPrefix(lower, "--index-url"), strings.HasPrefix(lower, "-i "), strings.HasPrefix(lower, "--extra-index-url"),
 			strings.HasPrefix(lower, "--find-links"), strings.HasPrefix(lower, "-f "), strings.HasPrefix(lower, "--trusted-host"):
-			r.problem("line %d: %s (packages may come from another index)", l.first, truncQuote(redactURLs(l.text)))
-			continue
+			r.problem("line %d: %s (packages may come from another index)", l.first, truncQuote(l.text))
+			return
 		}
 		req, ok := parseRequirementLine(l.text)
 		if !ok {
 			if !strings.HasPrefix(l.text, "-") {
-				r.problem("line %d: not a requirement: %s", l.first, truncQuote(redactURLs(l.text)))
+				r.problem("line %d: not a requirement: %s", l.first, truncQuote(l.text))
 			}
-			continue
+			return
 		}
 		entries = append(entries, entry{name: req.name, version: req.version, match: req.match, spec: req.spec,
 			source: req.source, resolved: req.resolved, direct: true, dev: devNo})
+	})
+	if err != nil {
+		return r.fail(errLine, err)
 	}
 	sanitized := r.data
 	if len(includes) > 0 {
@@ -283,10 +288,13 @@ func blankLines(data []byte, ranges [][2]int) []byte {
 }
 
 func indexRequirements(x *LineIndex, data []byte) {
-	lines, _, _ := requirementLines(data)
-	for _, l := range lines {
+	_, _ = eachRequirementLine(data, func(l reqLine) {
+		if x.full() {
+			x.unindexed++ // Extract refuses the file: count without parsing
+			return
+		}
 		if req, ok := parseRequirementLine(l.text); ok {
 			x.add(req.name, req.version, l.first)
 		}
-	}
+	})
 }

@@ -237,14 +237,15 @@ func (r *reader) yarnLock() error {
 	if err != nil {
 		return err
 	}
-	// Descriptors the Berry workspaces declare: their blocks are direct dependencies.
-	direct := map[string]bool{}
+	// Descriptors the Berry workspaces declare (descriptor → range): their blocks are direct
+	// dependencies.
+	direct := map[string]string{}
 	for i := range blocks {
 		b := &blocks[i]
 		for name, rng := range b.deps {
-			direct[name+"@"+rng] = true
+			direct[name+"@"+rng] = rng
 			if !strings.Contains(rng, ":") {
-				direct[name+"@npm:"+rng] = true
+				direct[name+"@npm:"+rng] = rng
 			}
 		}
 	}
@@ -270,8 +271,8 @@ func (r *reader) yarnLock() error {
 			e.skip = true
 		}
 		for _, d := range b.descriptors {
-			if direct[d] {
-				e.direct = true
+			if rng, ok := direct[d]; ok {
+				e.direct, e.spec = true, rng
 			}
 		}
 		for _, inst := range b.installNames() {
