@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpvet/mcpvet/analysis/osv"
+	"github.com/mcpvet/mcpvet/analysis/pypi"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -20,6 +21,8 @@ const (
 	EnvGitHubToken = "MCPVET_GITHUB_TOKEN"
 	// EnvOSVAPI is the OSV API's base URL (default https://api.osv.dev); "off" disables advisory checks.
 	EnvOSVAPI = "MCPVET_OSV_API"
+	// EnvPyPIURL is the PyPI JSON API's base URL (default https://pypi.org); "off" disables PyPI lookups.
+	EnvPyPIURL = "MCPVET_PYPI_URL"
 	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
 	// addresses and spoken to over plain http: mirrors inside a company network, test servers.
 	EnvGitHosts = "MCPVET_GIT_HOSTS"
@@ -64,7 +67,13 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 	if api := getenv(EnvOSVAPI); api != "off" {
 		adv = osv.New(api, osv.Options{Logger: logger})
 	}
+	var py *pypi.Client
+	if u := getenv(EnvPyPIURL); u != "off" {
+		py = pypi.New(u, pypi.Options{Logger: logger})
+	}
 	return Config{
+		PyPI:     py,
+		Identity: source.IdentityClientFromEnv(getenv),
 		OSV:      adv,
 		Registry: registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
 		Fetcher: &source.Fetcher{

@@ -21,14 +21,18 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/compare"
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/osv"
+	"github.com/mcpvet/mcpvet/analysis/pypi"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/analysis/signals"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
 
-// EcosystemNPM is the only ecosystem analysed so far.
-const EcosystemNPM = "npm"
+// Ecosystems. Only npm packages are compared with their source so far; PyPI changes are listed.
+const (
+	EcosystemNPM  = "npm"
+	EcosystemPyPI = "pypi"
+)
 
 // MaxArchiveProblems is how many unsafe tarball entries are reported one by one before the rest are counted.
 const MaxArchiveProblems = 20
@@ -47,6 +51,10 @@ type Config struct {
 	MinAge time.Duration
 	// Now tells the time (time.Now when nil); tests fix it.
 	Now func() time.Time
+	// PyPI, when set, reads PyPI release metadata to tell whether a PyPI change is an MCP server.
+	PyPI *pypi.Client
+	// Identity, when set, asks the upstream's host whether the repository is a fork, archived or new.
+	Identity *source.IdentityClient
 }
 
 // Engine reviews dependency changes. It is safe for concurrent use when its Config's parts are.
@@ -135,6 +143,17 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 	add := func(f finding.Finding) { p.Findings = append(p.Findings, f) }
 	if req.MCP && req.MCPReason != "" {
 		add(finding.Finding{Rule: finding.RuleMCPServer, Severity: finding.Info, Message: "MCP server: " + req.MCPReason})
+	}
+	if p.Ecosystem == EcosystemPyPI && !req.MCP && e.cfg.PyPI != nil && req.To != "" {
+		rel, err := e.cfg.PyPI.Release(ctx, req.Name, req.To)
+		switch {
+		case err != nil:
+			add(finding.Finding{Rule: finding.RuleNotAnalysed, Severity: finding.Info,
+				Message: fmt.Sprintf("whether %s %s is an MCP server could not be told: %v", req.Name, req.To, err)})
+		case pypi.MCPReason(rel) != "":
+			req.MCP, p.MCP = true, true
+			add(finding.Finding{Rule: finding.RuleMCPServer, Severity: finding.Info, Message: "MCP server: " + pypi.MCPReason(rel)})
+		}
 	}
 	if p.Ecosystem != EcosystemNPM {
 		f := finding.New(finding.RuleNotAnalysed, fmt.Sprintf("%s packages are listed but not analysed yet: %s %s was not compared with its source", p.Ecosystem, req.Name, req.To))
@@ -238,6 +257,18 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		FilesMatched: res.FilesMatched,
 		FilesTotal:   res.FilesTotal,
 		Notes:        append(notes, res.Notes...),
+	}
+	if e.cfg.Identity != nil {
+		id, err := e.cfg.Identity.Lookup(ctx, up.claim)
+		switch {
+		case err == nil:
+			for _, f := range source.IdentityFindings(id, e.cfg.Now()) {
+				add(f)
+			}
+		case errors.Is(err, source.ErrUnsupportedHost):
+		default:
+			p.Upstream.Notes = append(p.Upstream.Notes, "the repository's host could not say whether it is a fork, archived or new: "+err.Error())
+		}
 	}
 	if up.claim.Inferred {
 		f := finding.New(finding.RuleUnclaimedSource, fmt.Sprintf(

@@ -224,3 +224,24 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// TestIdentityAsked: the upstream's host is asked about the compared repository (fork, archived, new) through
+// MCPVET_GITHUB_API_URL, here the GitHub fake.
+func TestIdentityAsked(t *testing.T) {
+	before := len(world.GitHub.Requests())
+	if _, err := engine(t).Check(context.Background(), []analysis.Request{parse(t, "mailpost-mcp@1.0.15")}); err != nil {
+		t.Fatal(err)
+	}
+	asked := false
+	for _, r := range world.GitHub.Requests()[before:] {
+		if r.Method == "GET" && r.Path == "/repos/ExampleMail/mailpost-mcp" {
+			asked = true
+		}
+	}
+	if !asked {
+		t.Errorf("GET /repos/ExampleMail/mailpost-mcp was not asked; requests %+v", world.GitHub.Requests()[before:])
+	}
+	if v := world.GitHub.Violations(); len(v) > 0 {
+		t.Errorf("OpenAPI violations: %v", v)
+	}
+}

@@ -77,23 +77,33 @@ func TestReviewPolicyFromBase(t *testing.T) {
 	}
 }
 
-// TestPyPIListedNotAnalysed: PyPI changes are listed and marked not-analysed — never dropped; an MCP server
-// that was not analysed is never a pass.
+// TestPyPIListedNotAnalysed: PyPI changes are listed and marked not-analysed — never dropped; one that is an
+// MCP server (launched by a config, or requiring mcp/fastmcp on PyPI) and was not analysed is never a pass.
 func TestPyPIListedNotAnalysed(t *testing.T) {
-	for _, mcp := range []bool{false, true} {
-		rep, err := engine(t).Check(context.Background(), []analysis.Request{{Ecosystem: "pypi", Name: "mcp-server-time", From: "0.6.1", To: "0.6.2", MCP: mcp}})
+	tests := []struct {
+		name string
+		mcp  bool
+		want int
+	}{
+		{"tzdata", false, report.ExitPass},                // PyPI metadata: not an MCP server
+		{"tzdata", true, report.ExitIncomplete},           // launched by an MCP config
+		{"mcp-server-time", false, report.ExitIncomplete}, // PyPI metadata: requires mcp
+	}
+	for _, tt := range tests {
+		version := map[string]string{"tzdata": "2025.2", "mcp-server-time": "0.6.2"}[tt.name]
+		rep, err := engine(t).Check(context.Background(), []analysis.Request{{Ecosystem: "pypi", Name: tt.name, To: version, MCP: tt.mcp}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rep.Packages) != 1 || rep.Packages[0].Findings[0].Rule != finding.RuleNotAnalysed {
-			t.Fatalf("mcp=%v: packages %+v", mcp, rep.Packages)
+		if len(rep.Packages) != 1 {
+			t.Fatalf("%s: packages %+v", tt.name, rep.Packages)
 		}
-		want := report.ExitPass
-		if mcp {
-			want = report.ExitIncomplete
+		var rules []string
+		for _, f := range rep.Packages[0].Findings {
+			rules = append(rules, f.Rule)
 		}
-		if rep.ExitCode() != want {
-			t.Errorf("mcp=%v: exit %d, want %d", mcp, rep.ExitCode(), want)
+		if !strings.Contains(strings.Join(rules, " "), finding.RuleNotAnalysed) || rep.ExitCode() != tt.want {
+			t.Errorf("%s mcp=%v: findings %v exit %d, want not-analysed and exit %d", tt.name, tt.mcp, rules, rep.ExitCode(), tt.want)
 		}
 	}
 }

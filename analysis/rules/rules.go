@@ -8,6 +8,7 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/signals"
+	"github.com/mcpvet/mcpvet/analysis/source"
 )
 
 // All lists every rule, in documentation order.
@@ -16,6 +17,7 @@ func All() []finding.Rule {
 	all = append(all, finding.Rules()...)
 	all = append(all, osv.Rules()...)
 	all = append(all, signals.Rules()...)
+	all = append(all, source.Rules()...)
 	return all
 }
 

@@ -12,6 +12,9 @@
 // filters, submodules, system/global config and credential helpers disabled.
 // Nothing from a fetched repository is ever executed or checked out.
 //
+// It also asks the upstream host's REST API what it says about a repository
+// (fork, archived, created; see [IdentityClient]) with plain net/http.
+//
 // This package must not import app/, action/ or any GitHub API client: it
 // talks to git servers only through the git CLI.
 package source

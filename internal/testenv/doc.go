@@ -1,5 +1,5 @@
 // Package testenv provides real protocol servers for tests and the offline demo: an npm registry, a git
-// smart-HTTP server (git http-backend), an OSV advisory API, and a GitHub REST API fake whose every request
+// smart-HTTP server (git http-backend), an OSV advisory API, PyPI's JSON API, and a GitHub REST API fake whose every request
 // and response is validated against GitHub's own OpenAPI description (installed by scripts/testdeps.sh, read
 // with kin-openapi), with real webhook payloads from @octokit/webhooks-examples signed like GitHub signs them.
 //

@@ -150,6 +150,10 @@ type Repository struct {
 	// Fork marks the repository as a fork (of Parent, "owner/name", when set).
 	Fork   bool
 	Parent string
+	// Archived marks the repository as archived (read-only).
+	Archived bool
+	// Created is the repository's creation time (created_at); zero means the fake's clock at AddRepository.
+	Created time.Time
 }
 
 // Pull is a pull request to seed with AddPull.
@@ -298,6 +302,7 @@ type ghRepo struct {
 	id            int64
 	owner, name   string
 	private, fork bool
+	archived      bool
 	parent        string
 	defaultBranch string
 	created       time.Time
@@ -482,9 +487,13 @@ func (g *GitHub) addRepoLocked(r Repository) *ghRepo {
 	if r.DefaultBranch == "" {
 		r.DefaultBranch = "main"
 	}
+	created := r.Created.UTC()
+	if r.Created.IsZero() {
+		created = g.now()
+	}
 	repo := &ghRepo{
 		id: g.newID(), owner: r.Owner, name: r.Name, private: r.Private, fork: r.Fork, parent: r.Parent,
-		defaultBranch: r.DefaultBranch, created: g.now(),
+		defaultBranch: r.DefaultBranch, created: created, archived: r.Archived,
 		branches: map[string]string{}, commits: map[string]*ghCommit{}, blobs: map[string][]byte{},
 		pulls: map[int]*ghPull{}, issueComments: map[int][]*IssueComment{}, checkSuites: map[string]int64{},
 	}

@@ -114,7 +114,7 @@ func (g *GitHub) repoObj(c *ghCall, r *ghRepo) obj {
 		"forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 0,
 		"default_branch": r.defaultBranch, "open_issues_count": len(r.pulls), "open_issues": len(r.pulls),
 		"is_template": false, "topics": []any{}, "has_issues": true, "has_projects": true, "has_wiki": true,
-		"has_pages": false, "has_downloads": true, "has_discussions": false, "archived": false, "disabled": false,
+		"has_pages": false, "has_downloads": true, "has_discussions": false, "archived": r.archived, "disabled": false,
 		"license": nil, "pushed_at": ghTime(r.created), "created_at": ghTime(r.created), "updated_at": ghTime(r.created),
 		"allow_forking": true, "web_commit_signoff_required": false,
 	}
