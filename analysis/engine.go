@@ -94,6 +94,9 @@ type Request struct {
 	Locations []report.Location
 	// Findings the caller already made about this change (unpinned launches, non-registry sources).
 	Findings []finding.Finding
+	// Change, Direct and Dev describe the change in a pull request (see deps.Change); reported as given.
+	Change      string
+	Direct, Dev bool
 }
 
 // Check reviews every request and returns the finalised report. Failures that keep a package from being
@@ -135,7 +138,8 @@ func (e *Engine) checkOne(ctx context.Context, req Request) (report.Package, boo
 }
 
 func (e *Engine) review(ctx context.Context, req *Request) (report.Package, error) {
-	p := report.Package{Ecosystem: req.Ecosystem, Name: req.Name, From: req.From, To: req.To, MCP: req.MCP, Locations: req.Locations}
+	p := report.Package{Ecosystem: req.Ecosystem, Name: req.Name, From: req.From, To: req.To, MCP: req.MCP, Locations: req.Locations,
+		Change: req.Change, Direct: req.Direct, Dev: req.Dev}
 	p.Findings = append(p.Findings, req.Findings...)
 	if p.Ecosystem == "" {
 		p.Ecosystem = EcosystemNPM

@@ -36,6 +36,7 @@ func (e *Engine) Review(ctx context.Context, pr deps.PR, now time.Time) (*report
 			Ecosystem: c.Ecosystem, Name: c.Name, From: c.From, To: c.To,
 			MCP: c.MCP, MCPReason: c.MCPReason, All: pol.Scope == policy.ScopeAll,
 			Locations: c.Locations, Findings: c.Findings,
+			Change: string(c.Kind), Direct: c.Direct, Dev: c.Dev,
 		})
 	}
 	rep, err := e.Check(ctx, reqs)

@@ -32,8 +32,8 @@ func TestReviewPostmarkBump(t *testing.T) {
 		t.Fatalf("verdict %s exit %d with %d packages; want one blocked package", rep.Verdict, rep.ExitCode(), len(rep.Packages))
 	}
 	p := rep.Packages[0]
-	if p.Name != "mailpost-mcp" || p.From != "1.0.15" || p.To != "1.0.16" || !p.MCP {
-		t.Errorf("package %s %s→%s mcp=%v", p.Name, p.From, p.To, p.MCP)
+	if p.Name != "mailpost-mcp" || p.From != "1.0.15" || p.To != "1.0.16" || !p.MCP || p.Change != "bumped" || !p.Direct || p.Dev {
+		t.Errorf("package %s %s→%s mcp=%v change=%s direct=%v dev=%v", p.Name, p.From, p.To, p.MCP, p.Change, p.Direct, p.Dev)
 	}
 	files := map[string]bool{}
 	for _, l := range p.Locations {

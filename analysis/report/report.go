@@ -53,11 +53,16 @@ type Error struct {
 
 // Package is the review of one dependency change.
 type Package struct {
-	Ecosystem string            `json:"ecosystem"`
-	Name      string            `json:"name"`
-	From      string            `json:"from"`
-	To        string            `json:"to"`
-	MCP       bool              `json:"mcp"`
+	Ecosystem string `json:"ecosystem"`
+	Name      string `json:"name"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	MCP       bool   `json:"mcp"`
+	// Change says how the pull request changes the dependency (added, bumped, downgraded, changed), whether
+	// the project declares it (direct) and whether only development needs it; empty for `mcpvet check`.
+	Change    string            `json:"change,omitempty"`
+	Direct    bool              `json:"direct,omitempty"`
+	Dev       bool              `json:"dev,omitempty"`
 	Verdict   Verdict           `json:"verdict"`
 	Locations []Location        `json:"locations"`
 	Upstream  *Upstream         `json:"upstream"`
