@@ -11,19 +11,17 @@
 package osv
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 )
 
 // DefaultURL is the public OSV API. The engine passes MCPVET_OSV_API instead when it is set.
@@ -41,15 +39,15 @@ const (
 	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
 	DefaultMaxRetryAfter = 30 * time.Second
 	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = 3
+	DefaultRetries = httpfetch.DefaultRetries
 	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = 250 * time.Millisecond
+	DefaultBackoff = httpfetch.DefaultBackoff
 	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = 10 * time.Second
+	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
-	MaxRedirects = 10
+	MaxRedirects = httpfetch.MaxRedirects
 	// DefaultUserAgent is sent when Options.UserAgent is "".
 	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
 
@@ -132,40 +130,14 @@ type Client struct {
 	base    *url.URL
 	baseErr error
 
-	hc        *http.Client
-	retries   int
-	backoff   time.Duration
-	timeout   time.Duration
-	userAgent string
-	limits    Limits
-	log       *slog.Logger
+	fetch  *httpfetch.Client
+	limits Limits
 }
 
 // New returns a Client for the OSV API at baseURL (DefaultURL when ""); requests go to
 // {baseURL}/v1/query. An unusable baseURL is reported (as ErrConfig) by Query.
 func New(baseURL string, opts Options) *Client {
-	c := &Client{
-		retries:   opts.Retries,
-		backoff:   opts.Backoff,
-		timeout:   opts.Timeout,
-		userAgent: opts.UserAgent,
-		limits:    opts.Limits,
-		log:       opts.Logger,
-	}
-	if c.retries == 0 {
-		c.retries = DefaultRetries
-	} else if c.retries < 0 {
-		c.retries = 0
-	}
-	if c.backoff <= 0 {
-		c.backoff = DefaultBackoff
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.userAgent == "" {
-		c.userAgent = DefaultUserAgent
-	}
+	c := &Client{limits: opts.Limits}
 	if c.limits.MaxResponseSize <= 0 {
 		c.limits.MaxResponseSize = DefaultMaxResponseSize
 	}
@@ -178,20 +150,33 @@ func New(baseURL string, opts Options) *Client {
 	if c.limits.MaxRetryAfter <= 0 {
 		c.limits.MaxRetryAfter = DefaultMaxRetryAfter
 	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	if baseURL == "" {
 		baseURL = DefaultURL
 	}
 	c.base, c.baseErr = parseBase(baseURL)
-
-	hc := http.Client{}
-	if opts.HTTPClient != nil {
-		hc = *opts.HTTPClient
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
-	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
-	c.hc = &hc
+	userAgent := opts.UserAgent
+	if userAgent == "" {
+		userAgent = DefaultUserAgent
+	}
+	c.fetch = httpfetch.New(httpfetch.Config{
+		HTTPClient:       opts.HTTPClient,
+		Retries:          opts.Retries,
+		Backoff:          opts.Backoff,
+		MaxRetryAfter:    c.limits.MaxRetryAfter,
+		Timeout:          timeout,
+		UserAgent:        userAgent,
+		Logger:           opts.Logger,
+		Service:          "OSV",
+		TooLarge:         ErrTooLarge,
+		NotFoundAsStatus: true,
+		StatusError: func(_, u string, code int) error {
+			return &StatusError{URL: u, StatusCode: code}
+		},
+	})
 	return c
 }
 
@@ -308,150 +293,23 @@ func (c *Client) Query(ctx context.Context, ecosystem, name, version string) ([]
 // post sends body to the query endpoint with retries and returns at most Limits.MaxResponseSize bytes
 // of a 200 response body.
 func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		resp, retryAfter, retryable, err := c.attempt(ctx, body)
-		if err == nil {
-			return resp, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("POST %s: %w", redactURL(c.base), context.Cause(ctx))
-		}
-		if !retryable || attempt >= c.retries {
-			if attempt > 0 {
-				return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
-			}
-			return nil, err
-		}
-		delay := c.backoffDelay(attempt)
-		if retryAfter > 0 {
-			delay = max(delay, min(retryAfter, c.limits.MaxRetryAfter))
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "OSV request failed, retrying",
-			slog.String("url", redactURL(c.base)), slog.Int("attempt", attempt+1),
-			slog.Duration("delay", delay), slog.String("error", err.Error()))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("POST %s: %w (last error: %v)", redactURL(c.base), context.Cause(ctx), err)
-		case <-t.C:
-		}
-	}
-}
-
-// backoffDelay is Backoff·2^attempt, capped at MaxBackoff, with jitter in [d/2, d].
-func (c *Client) backoffDelay(attempt int) time.Duration {
-	d := c.backoff
-	for i := 0; i < attempt && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// attempt makes one request. retryable says whether the failure is worth retrying.
-func (c *Client) attempt(ctx context.Context, body []byte) (resp []byte, retryAfter time.Duration, retryable bool, err error) {
-	u := redactURL(c.base)
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("POST %s: %w", u, redactError(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	res, err := c.hc.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // its URL may hold credentials or be a redirect target
-		}
-		var rerr *redirectError
-		return nil, 0, !errors.As(err, &rerr), fmt.Errorf("POST %s: %w", u, err)
-	}
-	defer res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusOK:
-	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		_, _ = io.CopyN(io.Discard, res.Body, 4096) // let the connection be reused
-		return nil, parseRetryAfter(res.Header.Get("Retry-After"), time.Now()), true,
-			&StatusError{URL: u, StatusCode: res.StatusCode}
-	default:
-		return nil, 0, false, &StatusError{URL: u, StatusCode: res.StatusCode}
-	}
-	limit := c.limits.MaxResponseSize
-	if res.ContentLength > limit {
-		return nil, 0, false, fmt.Errorf("POST %s: %w: %d bytes, limit %d", u, ErrTooLarge, res.ContentLength, limit)
-	}
-	resp, err = io.ReadAll(io.LimitReader(res.Body, limit+1))
-	if err != nil {
-		return nil, 0, true, fmt.Errorf("POST %s: read body: %w", u, err)
-	}
-	if int64(len(resp)) > limit {
-		return nil, 0, false, fmt.Errorf("POST %s: %w: more than %d bytes", u, ErrTooLarge, limit)
-	}
-	return resp, 0, false, nil
+	return c.fetch.Do(ctx, httpfetch.Request{
+		Method:      http.MethodPost,
+		URL:         c.base,
+		Body:        body,
+		Accept:      "application/json",
+		ContentType: "application/json",
+		MaxBodySize: c.limits.MaxResponseSize,
+	})
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent or invalid.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(time.Hour/time.Second) {
-			return time.Hour
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), time.Hour)
-	}
-	return 0
-}
-
-// redirectError is a redirect the client refused to follow; it is not retried.
-type redirectError struct{ msg string }
-
-func (e *redirectError) Error() string { return e.msg }
-
-// checkRedirect wraps the HTTP client's redirect policy: at most MaxRedirects hops and only http(s)
-// targets without credentials.
-func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) > MaxRedirects {
-			return &redirectError{fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
-		}
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return &redirectError{fmt.Sprintf("refused redirect to a %s URL", quote(req.URL.Scheme))}
-		}
-		if req.URL.User != nil {
-			return &redirectError{"refused redirect to a URL with credentials"}
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
-	}
+	return httpfetch.ParseRetryAfter(v, now)
 }
 
 // redactURL prints u without credentials, query or fragment, bounded in length.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return "<nil URL>"
-	}
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	s := r.String()
-	if len(s) > 2*maxQuoted {
-		s = s[:2*maxQuoted] + "…"
-	}
-	return s
-}
+func redactURL(u *url.URL) string { return httpfetch.RedactURL(u) }
 
 // quote quotes s for an error message, truncated to maxQuoted bytes.
 func quote(s string) string {

@@ -13,14 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 )
 
 // DefaultURL is the public PyPI. The engine passes another base URL (MCPVET_PYPI_URL, or the host of
@@ -53,15 +52,15 @@ const (
 	// MaxRetryAfter caps how long a Retry-After header can make the client wait.
 	MaxRetryAfter = 30 * time.Second
 	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = 3
+	DefaultRetries = httpfetch.DefaultRetries
 	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = 250 * time.Millisecond
+	DefaultBackoff = httpfetch.DefaultBackoff
 	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = 10 * time.Second
+	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
-	MaxRedirects = 10
+	MaxRedirects = httpfetch.MaxRedirects
 	// UserAgent is sent with every request.
 	UserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
 
@@ -115,11 +114,7 @@ type Options struct {
 type Client struct {
 	base    *url.URL
 	baseErr error
-	hc      *http.Client
-	retries int
-	backoff time.Duration
-	timeout time.Duration
-	log     *slog.Logger
+	fetch   *httpfetch.Client
 }
 
 // Release is the metadata of one release of a PyPI project, as the JSON API's "info" object and "urls"
@@ -146,31 +141,30 @@ type Release struct {
 // New returns a Client for the PyPI JSON API at baseURL (DefaultURL when ""); requests go to
 // {baseURL}/pypi/{name}/{version}/json. An unusable baseURL is reported (as ErrConfig) by Release.
 func New(baseURL string, opts Options) *Client {
-	c := &Client{retries: opts.Retries, backoff: opts.Backoff, timeout: opts.Timeout, log: opts.Logger}
-	if c.retries == 0 {
-		c.retries = DefaultRetries
-	} else if c.retries < 0 {
-		c.retries = 0
-	}
-	if c.backoff <= 0 {
-		c.backoff = DefaultBackoff
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c := &Client{}
 	if baseURL == "" {
 		baseURL = DefaultURL
 	}
 	c.base, c.baseErr = parseBase(baseURL)
-	hc := http.Client{}
-	if opts.HTTPClient != nil {
-		hc = *opts.HTTPClient
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
-	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
-	c.hc = &hc
+	c.fetch = httpfetch.New(httpfetch.Config{
+		HTTPClient:    opts.HTTPClient,
+		Retries:       opts.Retries,
+		Backoff:       opts.Backoff,
+		MaxRetryAfter: MaxRetryAfter,
+		Timeout:       timeout,
+		UserAgent:     UserAgent,
+		Logger:        opts.Logger,
+		Service:       "PyPI",
+		TooLarge:      ErrTooLarge,
+		NotFound:      ErrNotFound,
+		StatusError: func(_, u string, code int) error {
+			return &StatusError{URL: u, StatusCode: code}
+		},
+	})
 	return c
 }
 
@@ -374,160 +368,24 @@ func cut(s string) string {
 
 // get fetches u with retries and returns the body of a 200 response.
 func (c *Client) get(ctx context.Context, u *url.URL) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		body, retryAfter, retryable, err := c.attempt(ctx, u)
-		if err == nil {
-			return body, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("GET %s: %w", redactURL(u), context.Cause(ctx))
-		}
-		if !retryable || attempt >= c.retries {
-			if attempt > 0 {
-				return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
-			}
-			return nil, err
-		}
-		delay := c.backoffDelay(attempt)
-		if retryAfter > 0 {
-			delay = max(delay, min(retryAfter, MaxRetryAfter))
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "PyPI request failed, retrying",
-			slog.String("url", redactURL(u)), slog.Int("attempt", attempt+1),
-			slog.Duration("delay", delay), slog.String("error", err.Error()))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("GET %s: %w (last error: %v)", redactURL(u), context.Cause(ctx), err)
-		case <-t.C:
-		}
-	}
-}
-
-// backoffDelay is Backoff·2^attempt, capped at MaxBackoff, with jitter in [d/2, d].
-func (c *Client) backoffDelay(attempt int) time.Duration {
-	d := c.backoff
-	for i := 0; i < attempt && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// attempt makes one request. retryable says whether the failure is worth retrying.
-func (c *Client) attempt(ctx context.Context, target *url.URL) (body []byte, retryAfter time.Duration, retryable bool, err error) {
-	u := redactURL(target)
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, target.String(), nil)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("GET %s: %w", u, redactError(err))
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	res, err := c.hc.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // its URL may hold credentials or be a redirect target
-		}
-		var rerr *redirectError
-		return nil, 0, !errors.As(err, &rerr), fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusOK:
-	case res.StatusCode == http.StatusNotFound:
-		_, _ = io.CopyN(io.Discard, res.Body, 4096)
-		return nil, 0, false, fmt.Errorf("GET %s: %w", u, ErrNotFound)
-	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		_, _ = io.CopyN(io.Discard, res.Body, 4096) // let the connection be reused
-		return nil, parseRetryAfter(res.Header.Get("Retry-After"), time.Now()), true,
-			&StatusError{URL: u, StatusCode: res.StatusCode}
-	default:
-		return nil, 0, false, &StatusError{URL: u, StatusCode: res.StatusCode}
-	}
-	if res.ContentLength > MaxResponseSize {
-		return nil, 0, false, fmt.Errorf("GET %s: %w: %d bytes, limit %d", u, ErrTooLarge, res.ContentLength, MaxResponseSize)
-	}
-	body, err = io.ReadAll(io.LimitReader(res.Body, MaxResponseSize+1))
-	if err != nil {
-		return nil, 0, true, fmt.Errorf("GET %s: read body: %w", u, err)
-	}
-	if len(body) > MaxResponseSize {
-		return nil, 0, false, fmt.Errorf("GET %s: %w: more than %d bytes", u, ErrTooLarge, MaxResponseSize)
-	}
-	return body, 0, false, nil
+	return c.fetch.Do(ctx, httpfetch.Request{
+		Method:      http.MethodGet,
+		URL:         u,
+		Accept:      "application/json",
+		MaxBodySize: MaxResponseSize,
+	})
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent or invalid.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(time.Hour/time.Second) {
-			return time.Hour
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), time.Hour)
-	}
-	return 0
-}
-
-// redirectError is a redirect the client refused to follow; it is not retried.
-type redirectError struct{ msg string }
-
-func (e *redirectError) Error() string { return e.msg }
-
-// checkRedirect wraps the HTTP client's redirect policy: at most MaxRedirects hops and only http(s)
-// targets without credentials.
-func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) > MaxRedirects {
-			return &redirectError{fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
-		}
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return &redirectError{fmt.Sprintf("refused redirect to a %s URL", quote(req.URL.Scheme))}
-		}
-		if req.URL.User != nil {
-			return &redirectError{"refused redirect to a URL with credentials"}
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
-	}
+	return httpfetch.ParseRetryAfter(v, now)
 }
 
 // redactError drops the URL (which may hold credentials) from a url.Error.
-func redactError(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return uerr.Err
-	}
-	return err
-}
+func redactError(err error) error { return httpfetch.RedactError(err) }
 
 // redactURL prints u without credentials, query or fragment, bounded in length.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return "<nil URL>"
-	}
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	s := r.String()
-	if len(s) > 2*maxQuoted {
-		s = s[:2*maxQuoted] + "…"
-	}
-	return s
-}
+func redactURL(u *url.URL) string { return httpfetch.RedactURL(u) }
 
 // quote quotes s for an error message, truncated to maxQuoted bytes.
 func quote(s string) string {

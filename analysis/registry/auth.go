@@ -3,6 +3,8 @@ package registry
 import (
 	"net/url"
 	"strings"
+
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 )
 
 // canonicalHost returns u's host as npm's WHATWG URL parser reports it: lower-case, with the port only
@@ -60,14 +62,4 @@ func tokenFor(tokens map[string]string, target, registry *url.URL) string {
 
 // redactURL renders u for errors and logs: scheme, host and path only — never userinfo, query or
 // fragment, which may carry credentials.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return "<nil URL>"
-	}
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	s := r.String()
-	if len(s) > 2*maxQuotedLength {
-		s = s[:2*maxQuotedLength] + "…"
-	}
-	return s
-}
+func redactURL(u *url.URL) string { return httpfetch.RedactURL(u) }

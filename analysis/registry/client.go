@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 )
 
 // Defaults and hard bounds of the client. Size limits can be lowered or raised per Client with Limits.
@@ -24,15 +23,15 @@ const (
 	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
 	DefaultMaxRetryAfter = 30 * time.Second
 	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = 3
+	DefaultRetries = httpfetch.DefaultRetries
 	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = 250 * time.Millisecond
+	DefaultBackoff = httpfetch.DefaultBackoff
 	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = 10 * time.Second
+	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = 2 * time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
-	MaxRedirects = 10
+	MaxRedirects = httpfetch.MaxRedirects
 	// MaxURLLength bounds a dist.tarball URL.
 	MaxURLLength = 4096
 	// DefaultUserAgent is sent when Options.UserAgent is "".
@@ -102,14 +101,10 @@ type Client struct {
 	scopeErrs     map[string]error
 	tokens        map[string]string
 
-	hc        *http.Client
-	cacheDir  string
-	retries   int
-	backoff   time.Duration
-	timeout   time.Duration
-	userAgent string
-	limits    Limits
-	log       *slog.Logger
+	fetch    *httpfetch.Client
+	cacheDir string
+	limits   Limits
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	packs map[string]*packEntry
@@ -130,27 +125,9 @@ func New(cfg Config, opts Options) *Client {
 		scopeErrs: make(map[string]error),
 		tokens:    make(map[string]string, len(cfg.Tokens)),
 		cacheDir:  opts.CacheDir,
-		retries:   opts.Retries,
-		backoff:   opts.Backoff,
-		timeout:   opts.Timeout,
-		userAgent: opts.UserAgent,
 		limits:    opts.Limits,
 		log:       opts.Logger,
 		packs:     make(map[string]*packEntry),
-	}
-	if c.retries == 0 {
-		c.retries = DefaultRetries
-	} else if c.retries < 0 {
-		c.retries = 0
-	}
-	if c.backoff <= 0 {
-		c.backoff = DefaultBackoff
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.userAgent == "" {
-		c.userAgent = DefaultUserAgent
 	}
 	if c.limits.MaxPackumentSize <= 0 {
 		c.limits.MaxPackumentSize = DefaultMaxPackumentSize
@@ -183,12 +160,30 @@ func New(cfg Config, opts Options) *Client {
 		}
 	}
 
-	hc := http.Client{}
-	if opts.HTTPClient != nil {
-		hc = *opts.HTTPClient
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
-	hc.CheckRedirect = c.checkRedirect(hc.CheckRedirect)
-	c.hc = &hc
+	userAgent := opts.UserAgent
+	if userAgent == "" {
+		userAgent = DefaultUserAgent
+	}
+	c.fetch = httpfetch.New(httpfetch.Config{
+		HTTPClient:    opts.HTTPClient,
+		Retries:       opts.Retries,
+		Backoff:       opts.Backoff,
+		MaxRetryAfter: c.limits.MaxRetryAfter,
+		Timeout:       timeout,
+		UserAgent:     userAgent,
+		Logger:        c.log,
+		Service:       "npm registry",
+		Authorize:     c.authorize,
+		TooLarge:      ErrTooLarge,
+		NotFound:      ErrNotFound,
+		StatusError: func(_, u string, code int) error {
+			return &StatusError{URL: u, StatusCode: code}
+		},
+	})
 	return c
 }
 
@@ -291,144 +286,28 @@ func (c *Client) Version(ctx context.Context, name, version string) (*Manifest, 
 // registryKey carries the registry a request is made for, so that redirects can decide on auth.
 type registryKey struct{}
 
-// get fetches u with retries and returns at most limit bytes of a 200 response body.
+// get fetches u with retries and returns at most limit bytes of a 200 response body. reg is the
+// registry the request is made for: it decides the Authorization header of every hop (authorize).
 func (c *Client) get(ctx context.Context, u, reg *url.URL, accept string, limit int64) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		body, retryAfter, retryable, err := c.attempt(ctx, u, reg, accept, limit)
-		if err == nil {
-			return body, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("GET %s: %w", redactURL(u), context.Cause(ctx))
-		}
-		if !retryable || attempt >= c.retries {
-			if attempt > 0 {
-				return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
-			}
-			return nil, err
-		}
-		delay := c.backoffDelay(attempt)
-		if retryAfter > 0 {
-			delay = max(delay, min(retryAfter, c.limits.MaxRetryAfter))
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "npm registry request failed, retrying",
-			slog.String("url", redactURL(u)), slog.Int("attempt", attempt+1),
-			slog.Duration("delay", delay), slog.String("error", err.Error()))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("GET %s: %w (last error: %v)", redactURL(u), context.Cause(ctx), err)
-		case <-t.C:
-		}
-	}
-}
-
-// backoffDelay is Backoff·2^attempt, capped at MaxBackoff, with jitter in [d/2, d].
-func (c *Client) backoffDelay(attempt int) time.Duration {
-	d := c.backoff
-	for i := 0; i < attempt && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// attempt makes one request. retryable says whether the failure is worth retrying.
-func (c *Client) attempt(ctx context.Context, u, reg *url.URL, accept string, limit int64) (body []byte, retryAfter time.Duration, retryable bool, err error) {
-	actx, cancel := context.WithTimeout(context.WithValue(ctx, registryKey{}, reg), c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("GET %s: %w", redactURL(u), err)
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("User-Agent", c.userAgent)
-	if tok := tokenFor(c.tokens, u, reg); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // its URL may be a redirect target we have not vetted
-		}
-		var rerr *redirectError
-		return nil, 0, !errors.As(err, &rerr), fmt.Errorf("GET %s: %w", redactURL(u), err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusOK:
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, 0, false, fmt.Errorf("GET %s: %w", redactURL(u), ErrNotFound)
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		_, _ = io.CopyN(io.Discard, resp.Body, 4096) // let the connection be reused
-		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), true,
-			&StatusError{URL: redactURL(u), StatusCode: resp.StatusCode}
-	default:
-		return nil, 0, false, &StatusError{URL: redactURL(u), StatusCode: resp.StatusCode}
-	}
-	if resp.ContentLength > limit {
-		return nil, 0, false, fmt.Errorf("GET %s: %w: %d bytes, limit %d", redactURL(u), ErrTooLarge, resp.ContentLength, limit)
-	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, 0, true, fmt.Errorf("GET %s: read body: %w", redactURL(u), err)
-	}
-	if int64(len(body)) > limit {
-		return nil, 0, false, fmt.Errorf("GET %s: %w: more than %d bytes", redactURL(u), ErrTooLarge, limit)
-	}
-	return body, 0, false, nil
+	return c.fetch.Do(context.WithValue(ctx, registryKey{}, reg), httpfetch.Request{
+		Method:      http.MethodGet,
+		URL:         u,
+		Accept:      accept,
+		MaxBodySize: limit,
+	})
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date; 0 when absent or invalid.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(time.Hour/time.Second) {
-			return time.Hour
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), time.Hour)
-	}
-	return 0
+	return httpfetch.ParseRetryAfter(v, now)
 }
 
-// redirectError is a redirect the client refused to follow; it is not retried.
-type redirectError struct{ msg string }
-
-func (e *redirectError) Error() string { return e.msg }
-
-// checkRedirect wraps the HTTP client's redirect policy: at most MaxRedirects hops, only http(s)
-// targets without credentials, and the Authorization header decided afresh for each target by the
-// nerf-dart rules, so a registry cannot redirect a token to another host.
-func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) > MaxRedirects {
-			return &redirectError{fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
-		}
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return &redirectError{fmt.Sprintf("refused redirect to a %s URL", quoteBounded(req.URL.Scheme))}
-		}
-		if req.URL.User != nil {
-			return &redirectError{"refused redirect to a URL with credentials"}
-		}
-		req.Header.Del("Authorization")
-		reg, _ := req.Context().Value(registryKey{}).(*url.URL)
-		if tok := tokenFor(c.tokens, req.URL, reg); tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
+// authorize sets the Authorization header of req (the first request or a redirect hop, whose old
+// header httpfetch has removed) by the nerf-dart rules for its target and the registry carried in its
+// context, so a registry cannot redirect a token to another host.
+func (c *Client) authorize(req *http.Request) {
+	reg, _ := req.Context().Value(registryKey{}).(*url.URL)
+	if tok := tokenFor(c.tokens, req.URL, reg); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 }
