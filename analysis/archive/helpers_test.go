@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"testing"
-	"time"
 )
 
 // ent describes one entry of a test archive.
@@ -207,14 +206,6 @@ func zipBytes(t testing.TB, ents ...zent) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// timeLimit scales a time bound for the race detector.
-func timeLimit(d time.Duration) time.Duration {
-	if raceEnabled {
-		return 10 * d
-	}
-	return d
 }
 
 // checkLimitError asserts that err is a *LimitError for the named limit.
