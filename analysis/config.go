@@ -2,13 +2,16 @@ package analysis
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mcpvet/mcpvet/analysis/osv"
+	"github.com/mcpvet/mcpvet/analysis/provenance"
 	"github.com/mcpvet/mcpvet/analysis/pypi"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/source"
@@ -26,6 +29,9 @@ const (
 	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
 	// addresses and spoken to over plain http: mirrors inside a company network, test servers.
 	EnvGitHosts = "MCPVET_GIT_HOSTS"
+	// EnvSigstoreTrustedRoot is the path of a Sigstore trusted_root.json used to verify npm provenance; unset
+	// means provenance cannot be verified (reported as publish/provenance-unchecked).
+	EnvSigstoreTrustedRoot = "MCPVET_SIGSTORE_TRUSTED_ROOT"
 )
 
 // ConfigFromEnv wires an engine from the environment: npm's registry settings (npm_config_registry, the
@@ -71,11 +77,16 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 	if u := getenv(EnvPyPIURL); u != "off" {
 		py = pypi.New(u, pypi.Options{Logger: logger})
 	}
+	trustedRoot, err := readTrustedRoot(getenv(EnvSigstoreTrustedRoot))
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
-		PyPI:     py,
-		Identity: source.IdentityClientFromEnv(getenv),
-		OSV:      adv,
-		Registry: registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
+		TrustedRoot: trustedRoot,
+		PyPI:        py,
+		Identity:    source.IdentityClientFromEnv(getenv),
+		OSV:         adv,
+		Registry:    registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
 		Fetcher: &source.Fetcher{
 			GitHubURL:    gh,
 			GitHubToken:  getenv(EnvGitHubToken),
@@ -90,4 +101,25 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// readTrustedRoot reads the Sigstore trusted root at path (nil when path is ""), at most
+// provenance.MaxTrustedRootSize bytes.
+func readTrustedRoot(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvSigstoreTrustedRoot, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, provenance.MaxTrustedRootSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read %s: %w", EnvSigstoreTrustedRoot, path, err)
+	}
+	if len(data) > provenance.MaxTrustedRootSize {
+		return nil, fmt.Errorf("%s: %s is larger than %d bytes", EnvSigstoreTrustedRoot, path, provenance.MaxTrustedRootSize)
+	}
+	return data, nil
 }

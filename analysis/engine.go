@@ -55,6 +55,9 @@ type Config struct {
 	PyPI *pypi.Client
 	// Identity, when set, asks the upstream's host whether the repository is a fork, archived or new.
 	Identity *source.IdentityClient
+	// TrustedRoot is a Sigstore trusted_root.json used to verify npm provenance (dist.attestations); nil
+	// means provenance cannot be verified and is reported as publish/provenance-unchecked.
+	TrustedRoot []byte
 }
 
 // Engine reviews dependency changes. It is safe for concurrent use when its Config's parts are.
@@ -242,8 +245,9 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 	}
 
 	e.signals(ctx, req, pack, m, pkg, add)
+	att := e.attest(ctx, m, tgz, add)
 
-	up, res, notes, err := e.upstream(ctx, *req, m, pkg)
+	up, res, notes, err := e.upstream(ctx, *req, m, pkg, att.commit())
 	if err != nil {
 		if ctx.Err() != nil {
 			return p, ctx.Err()
@@ -262,6 +266,7 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		FilesTotal:   res.FilesTotal,
 		Notes:        append(notes, res.Notes...),
 	}
+	att.apply(p.Upstream, up.claim, res)
 	if e.cfg.Identity != nil {
 		id, err := e.cfg.Identity.Lookup(ctx, up.claim)
 		switch {
@@ -279,7 +284,7 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 			"%s@%s names no repository; compared with %s, found in its %s", req.Name, req.To, up.claim.String(), up.claim.Source))
 		add(f)
 	}
-	if m.GitHead != "" && res.ResolvedBy != "gitHead" {
+	if m.GitHead != "" && res.ResolvedBy != "gitHead" && res.ResolvedBy != ResolvedByProvenance {
 		f := finding.New(finding.RuleGitHeadMissing, fmt.Sprintf(
 			"the published gitHead %s is not a commit of %s: the package was built from a commit that was never pushed, or from another repository", m.GitHead, up.claim.String()))
 		f.Evidence = "packument versions[" + req.To + "].gitHead"
@@ -368,7 +373,10 @@ type upstream struct {
 
 // upstream finds, fetches and resolves the repository to compare with: the claimed one, else the best of the
 // candidates inferred from homepage, bugs and README.
-func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest, pkg *archive.Package) (*upstream, *source.Resolution, []string, error) {
+//
+// attested, when not "", is the commit verified provenance binds the tarball to: it is resolved in place of
+// the gitHead, so it wins over gitHead and tags.
+func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest, pkg *archive.Package, attested string) (*upstream, *source.Resolution, []string, error) {
 	var claims []source.Claim
 	var notes []string
 	if len(m.Repository) > 0 && string(m.Repository) != "null" {
@@ -403,6 +411,9 @@ func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest
 		return nil, fs.ErrNotExist
 	}
 	rr := source.ResolveRequest{Name: m.Name, Version: m.Version, GitHead: m.GitHead, Files: files, ReadFile: readFile}
+	if attested != "" {
+		rr.GitHead = attested
+	}
 	var best *upstream
 	var bestRes *source.Resolution
 	var failures []string

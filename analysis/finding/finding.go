@@ -105,6 +105,12 @@ const (
 	RuleResolvedVersion      = "publish/resolved-version"
 	RuleMCPServer            = "mcp/server"
 	RuleExpiredException     = "repo/expired-exception"
+	// RuleProvenanceInvalid: dist.attestations exist but the provenance could not be fetched, read or verified.
+	RuleProvenanceInvalid = "publish/provenance-invalid"
+	// RuleProvenanceMismatch: verified provenance names another repository than the one the package claims.
+	RuleProvenanceMismatch = "publish/provenance-mismatch"
+	// RuleProvenanceUnchecked: dist.attestations exist but no Sigstore trusted root is configured.
+	RuleProvenanceUnchecked = "publish/provenance-unchecked"
 )
 
 // Rules lists every rule with its default severity, in documentation order.
@@ -139,6 +145,9 @@ func Rules() []Rule {
 		{RuleUnpinnedServer, Warn, false, "an MCP server launched without an exact version (block when a pinned server becomes unpinned)"},
 		{RuleUnresolvableServer, Warn, false, "an MCP server whose package cannot be named (placeholders, local code)"},
 		{RuleRemoteServer, Warn, false, "a remote MCP server whose URL moves to another host (info when one is added)"},
+		{RuleProvenanceInvalid, Block, true, "npm provenance (dist.attestations) could not be fetched, read or verified"},
+		{RuleProvenanceMismatch, Block, false, "verified npm provenance binds the tarball to another repository than the claimed one"},
+		{RuleProvenanceUnchecked, Info, false, "the version has npm provenance but no Sigstore trusted root is configured to verify it"},
 	}
 }
 

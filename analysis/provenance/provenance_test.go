@@ -1,247 +1,28 @@
-package provenance
+package provenance_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math/big"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"github.com/sigstore/sigstore-go/pkg/tlog"
-	"google.golang.org/protobuf/encoding/protojson"
+	. "github.com/mcpvet/mcpvet/analysis/provenance"
+	"github.com/mcpvet/mcpvet/analysis/provenance/provenancetest"
 )
 
 const (
 	testRepo    = "https://github.com/acme/mcp-server"
 	testCommit  = "3219f7f0c0ffee0123456789abcdef0123456789"
-	testSAN     = "https://github.com/acme/mcp-server/.github/workflows/publish.yml@refs/tags/v1.0.16"
 	testName    = "@acme/mcp-server"
 	testVersion = "1.0.16"
 )
 
-// testCA is a Fulcio-like CA (root + intermediate) whose keys the test holds.
-type testCA struct {
-	root, inter *x509.Certificate
-	interKey    *ecdsa.PrivateKey
-}
-
-func newTestCA(t *testing.T) testCA {
-	t.Helper()
-	rootCert, rootKey, err := ca.GenerateRootCa()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inter, interKey, err := ca.GenerateFulcioIntermediate(rootCert, rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCA{root: rootCert, inter: inter, interKey: interKey}
-}
-
-// pki is a generated Sigstore: a trusted Fulcio CA plus sigstore-go's virtual Rekor and TSA.
-type pki struct {
-	vs          *ca.VirtualSigstore
-	fulcio      testCA
-	trustedRoot []byte
-}
-
-func newPKI(t *testing.T) *pki {
-	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pki{vs: vs, fulcio: newTestCA(t)}
-	now := time.Now()
-	fca := &root.FulcioCertificateAuthority{
-		Root:                p.fulcio.root,
-		Intermediates:       []*x509.Certificate{p.fulcio.inter},
-		ValidityPeriodStart: now.Add(-5 * time.Hour),
-		ValidityPeriodEnd:   now.Add(time.Hour),
-		URI:                 "https://fulcio.test",
-	}
-	// VirtualSigstore keys its Rekor log by the hex log ID and stores that hex text as the ID; a
-	// trusted_root.json carries the raw key ID, so convert before serialising.
-	rekor := map[string]*root.TransparencyLog{}
-	for id, l := range vs.RekorLogs() {
-		raw, err := hex.DecodeString(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := *l
-		c.ID = raw
-		rekor[id] = &c
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{fca}, nil,
-		vs.TimestampingAuthorities(), rekor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.trustedRoot, err = tr.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// leafOpts describes the Fulcio leaf certificate of a workflow run.
-type leafOpts struct {
-	san, issuer, sourceRepo, sourceDigest string
-}
-
-func defaultLeaf() leafOpts {
-	return leafOpts{san: testSAN, issuer: GitHubActionsIssuer, sourceRepo: testRepo, sourceDigest: testCommit}
-}
-
-func utf8Ext(t *testing.T, oid asn1.ObjectIdentifier, v string) pkix.Extension {
-	t.Helper()
-	b, err := asn1.MarshalWithParams(v, "utf8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkix.Extension{Id: oid, Value: b}
-}
-
-// statementJSON builds an in-toto v1 statement with a SLSA v1 predicate as npm publishes it.
 func statementJSON(t *testing.T, purl string, digest []byte, repo, commit string) []byte {
 	t.Helper()
-	st := map[string]any{
-		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"name": purl, "digest": map[string]string{"sha512": hex.EncodeToString(digest)}}},
-		"predicateType": PredicateSLSAv1,
-		"predicate": map[string]any{
-			"buildDefinition": map[string]any{
-				"buildType": BuildTypeGitHubActions,
-				"externalParameters": map[string]any{"workflow": map[string]any{
-					"ref": "refs/tags/v1.0.16", "repository": repo, "path": ".github/workflows/publish.yml"}},
-				"internalParameters": map[string]any{"github": map[string]any{"event_name": "push"}},
-				"resolvedDependencies": []any{map[string]any{
-					"uri": "git+" + repo + "@refs/tags/v1.0.16", "digest": map[string]string{"gitCommit": commit}}},
-			},
-			"runDetails": map[string]any{
-				"builder":  map[string]any{"id": "https://github.com/actions/runner/github-hosted"},
-				"metadata": map[string]any{"invocationId": repo + "/actions/runs/1/attempts/1"},
-			},
-		},
-	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// signBundle signs stmt as a DSSE envelope with a leaf issued by signer, logs it in p's virtual Rekor
-// (inclusion proof and signed entry timestamp) and returns a v0.2 Sigstore bundle as npm serves it.
-func signBundle(t *testing.T, p *pki, signer testCA, lo leafOpts, stmt []byte) []byte {
-	t.Helper()
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.Add(10 * time.Minute),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		ExtraExtensions: []pkix.Extension{
-			utf8Ext(t, certificate.OIDIssuerV2, lo.issuer),
-			utf8Ext(t, certificate.OIDSourceRepositoryURI, lo.sourceRepo),
-			utf8Ext(t, certificate.OIDSourceRepositoryDigest, lo.sourceDigest),
-		},
-	}
-	if strings.HasPrefix(lo.san, "https://") {
-		u, err := parseURL(lo.san)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl.URIs = u
-	} else {
-		tmpl.EmailAddresses = []string{lo.san}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer.inter, &leafKey.PublicKey, signer.interKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	const payloadType = "application/vnd.in-toto+json"
-	pae := fmt.Sprintf("DSSEv1 %d %s %d %s", len(payloadType), payloadType, len(stmt), stmt)
-	h := sha256.Sum256([]byte(pae))
-	sig, err := ecdsa.SignASN1(rand.Reader, leafKey, h[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &ssldsse.Envelope{
-		PayloadType: payloadType,
-		Payload:     base64.StdEncoding.EncodeToString(stmt),
-		Signatures:  []ssldsse.Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
-	}
-	entry, err := p.vs.GenerateTlogEntry(leaf, env, sig, now.Unix(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := entry.TransparencyLogEntry()
-	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-	set, err := p.vs.RekorSignPayload(tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
-		IntegratedTime: tle.IntegratedTime,
-		LogIndex:       tle.LogIndex,
-		LogID:          hex.EncodeToString(tle.LogId.KeyId),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
-
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.2",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content: &protobundle.VerificationMaterial_X509CertificateChain{
-				X509CertificateChain: &protocommon.X509CertificateChain{
-					Certificates: []*protocommon.X509Certificate{{RawBytes: leaf.Raw}},
-				},
-			},
-			TlogEntries: []*protorekor.TransparencyLogEntry{tle},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
-			Payload:     stmt,
-			PayloadType: payloadType,
-			Signatures:  []*protodsse.Signature{{Sig: sig}},
-		}},
-	}
-	out, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return provenancetest.Statement(t, purl, digest, repo, commit)
 }
 
 func tarballDigest(s string) []byte {
@@ -250,17 +31,17 @@ func tarballDigest(s string) []byte {
 }
 
 func TestVerify(t *testing.T) {
-	p := newPKI(t)
-	untrusted := newTestCA(t)
+	p := provenancetest.New(t)
+	untrusted := provenancetest.NewCA(t)
 	digest := tarballDigest("tarball 1.0.16")
 	otherDigest := tarballDigest("another tarball")
 	goodStmt := statementJSON(t, Purl(testName, testVersion), digest, testRepo, testCommit)
-	good := signBundle(t, p, p.fulcio, defaultLeaf(), goodStmt)
+	good := p.Sign(t, p.Fulcio, defaultLeaf(), goodStmt)
 
-	withLeaf := func(f func(*leafOpts)) []byte {
+	withLeaf := func(f func(*provenancetest.Leaf)) []byte {
 		lo := defaultLeaf()
 		f(&lo)
-		return signBundle(t, p, p.fulcio, lo, goodStmt)
+		return p.Sign(t, p.Fulcio, lo, goodStmt)
 	}
 	slsa := func(b []byte) []Attestation {
 		return []Attestation{
@@ -279,7 +60,7 @@ func TestVerify(t *testing.T) {
 	}{
 		{name: "valid scoped", atts: slsa(good), pkg: testName, ver: testVersion, digest: digest, wantOK: true},
 		{name: "valid unscoped", pkg: "mcp-server", ver: "2.0.0", digest: digest, wantOK: true,
-			atts: slsa(signBundle(t, p, p.fulcio, defaultLeaf(), statementJSON(t, "pkg:npm/mcp-server@2.0.0", digest, testRepo, testCommit)))},
+			atts: slsa(p.Sign(t, p.Fulcio, defaultLeaf(), statementJSON(t, "pkg:npm/mcp-server@2.0.0", digest, testRepo, testCommit)))},
 		{name: "tarball digest differs", atts: slsa(good), pkg: testName, ver: testVersion, digest: otherDigest,
 			wantProblem: "sigstore verification failed"},
 		{name: "wrong package name", atts: slsa(good), pkg: "@acme/other", ver: testVersion, digest: digest,
@@ -287,19 +68,19 @@ func TestVerify(t *testing.T) {
 		{name: "wrong version", atts: slsa(good), pkg: testName, ver: "1.0.17", digest: digest,
 			wantProblem: "no subject named"},
 		{name: "scoped name not percent-encoded in subject", pkg: testName, ver: testVersion, digest: digest,
-			atts:        slsa(signBundle(t, p, p.fulcio, defaultLeaf(), statementJSON(t, "pkg:npm/@acme/mcp-server@1.0.16", digest, testRepo, testCommit))),
+			atts:        slsa(p.Sign(t, p.Fulcio, defaultLeaf(), statementJSON(t, "pkg:npm/@acme/mcp-server@1.0.16", digest, testRepo, testCommit))),
 			wantProblem: "no subject named"},
-		{name: "untrusted CA", atts: slsa(signBundle(t, p, untrusted, defaultLeaf(), goodStmt)), pkg: testName, ver: testVersion,
+		{name: "untrusted CA", atts: slsa(p.Sign(t, untrusted, defaultLeaf(), goodStmt)), pkg: testName, ver: testVersion,
 			digest: digest, wantProblem: "sigstore verification failed"},
-		{name: "wrong OIDC issuer", atts: slsa(withLeaf(func(l *leafOpts) { l.issuer = "https://accounts.google.com" })),
+		{name: "wrong OIDC issuer", atts: slsa(withLeaf(func(l *provenancetest.Leaf) { l.Issuer = "https://accounts.google.com" })),
 			pkg: testName, ver: testVersion, digest: digest, wantProblem: "sigstore verification failed"},
-		{name: "SAN is an e-mail", atts: slsa(withLeaf(func(l *leafOpts) { l.san = "mallory@example.com" })),
+		{name: "SAN is an e-mail", atts: slsa(withLeaf(func(l *provenancetest.Leaf) { l.SAN = "mallory@example.com" })),
 			pkg: testName, ver: testVersion, digest: digest, wantProblem: "sigstore verification failed"},
 		{name: "certificate repository differs from predicate",
-			atts: slsa(withLeaf(func(l *leafOpts) { l.sourceRepo = "https://github.com/mallory/fork" })),
+			atts: slsa(withLeaf(func(l *provenancetest.Leaf) { l.SourceRepo = "https://github.com/mallory/fork" })),
 			pkg:  testName, ver: testVersion, digest: digest, wantProblem: "certificate source repository"},
 		{name: "certificate commit differs from predicate",
-			atts: slsa(withLeaf(func(l *leafOpts) { l.sourceDigest = strings.Repeat("a", 40) })),
+			atts: slsa(withLeaf(func(l *provenancetest.Leaf) { l.SourceDigest = strings.Repeat("a", 40) })),
 			pkg:  testName, ver: testVersion, digest: digest, wantProblem: "certificate source digest"},
 		{name: "garbage bundle", atts: slsa([]byte(`{"mediaType":"garbage","x":[1,2,3]}`)), pkg: testName, ver: testVersion,
 			digest: digest, wantProblem: "malformed sigstore bundle"},
@@ -316,7 +97,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Verify(p.trustedRoot, tc.atts, tc.pkg, tc.ver, tc.digest)
+			res, err := Verify(p.TrustedRoot, tc.atts, tc.pkg, tc.ver, tc.digest)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -327,8 +108,8 @@ func TestVerify(t *testing.T) {
 				if len(res.Problems) != 0 {
 					t.Errorf("problems on success: %q", res.Problems)
 				}
-				if res.Repository != testRepo || res.Commit != testCommit || res.Ref != "refs/tags/v1.0.16" ||
-					res.Workflow != ".github/workflows/publish.yml" {
+				if res.Repository != testRepo || res.Commit != testCommit || res.Ref != provenancetest.DefaultRef ||
+					res.Workflow != provenancetest.DefaultWorkflow {
 					t.Errorf("got %+v", res)
 				}
 				return
@@ -342,9 +123,9 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyArguments(t *testing.T) {
-	p := newPKI(t)
+	p := provenancetest.New(t)
 	digest := tarballDigest("x")
-	atRoot := append(append([]byte{}, p.trustedRoot...), bytes.Repeat([]byte(" "), MaxTrustedRootSize-len(p.trustedRoot))...)
+	atRoot := append(append([]byte{}, p.TrustedRoot...), bytes.Repeat([]byte(" "), MaxTrustedRootSize-len(p.TrustedRoot))...)
 	tests := []struct {
 		name    string
 		root    []byte
@@ -355,9 +136,9 @@ func TestVerifyArguments(t *testing.T) {
 		{name: "trusted root at limit", root: atRoot, digest: digest},
 		{name: "trusted root over limit", root: append(atRoot, ' '), digest: digest, wantErr: ErrTooLarge},
 		{name: "garbage trusted root", root: []byte(`{"mediaType": 7}`), digest: digest, wantErr: errAny},
-		{name: "short digest", root: p.trustedRoot, digest: digest[:32], wantErr: errAny},
-		{name: "attestations at limit", root: p.trustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations)},
-		{name: "attestations over limit", root: p.trustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations+1), wantErr: ErrTooMany},
+		{name: "short digest", root: p.TrustedRoot, digest: digest[:32], wantErr: errAny},
+		{name: "attestations at limit", root: p.TrustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations)},
+		{name: "attestations over limit", root: p.TrustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations+1), wantErr: ErrTooMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -438,10 +219,4 @@ func TestPurl(t *testing.T) {
 	}
 }
 
-func parseURL(s string) ([]*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	return []*url.URL{u}, nil
-}
+func defaultLeaf() provenancetest.Leaf { return provenancetest.DefaultLeaf(testRepo, testCommit) }

@@ -67,27 +67,32 @@ func (c *Client) Tarball(ctx context.Context, m *Manifest) ([]byte, error) {
 // tarballURL vets dist.tarball against the package's registry (see Client.Tarball). Error messages name
 // at most the URL's host, never its credentials, path or query.
 func tarballURL(reg *url.URL, raw string) (*url.URL, error) {
+	return registryURL(reg, raw, "dist.tarball", ErrTarballURL)
+}
+
+// registryURL vets a URL read from field of a manifest the way tarballURL does, wrapping sentinel.
+func registryURL(reg *url.URL, raw, field string, sentinel error) (*url.URL, error) {
 	switch {
 	case raw == "":
-		return nil, fmt.Errorf("%w: dist.tarball is empty", ErrTarballURL)
+		return nil, fmt.Errorf("%w: %s is empty", sentinel, field)
 	case len(raw) > MaxURLLength:
-		return nil, fmt.Errorf("%w: dist.tarball longer than %d bytes", ErrTarballURL, MaxURLLength)
+		return nil, fmt.Errorf("%w: %s longer than %d bytes", sentinel, field, MaxURLLength)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dist.tarball is not a URL", ErrTarballURL)
+		return nil, fmt.Errorf("%w: %s is not a URL", sentinel, field)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: scheme %s is not http or https", ErrTarballURL, quoteBounded(u.Scheme))
+		return nil, fmt.Errorf("%w: scheme %s is not http or https", sentinel, quoteBounded(u.Scheme))
 	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("%w: no host", ErrTarballURL)
+		return nil, fmt.Errorf("%w: no host", sentinel)
 	case u.User != nil:
-		return nil, fmt.Errorf("%w: URL carries credentials", ErrTarballURL)
+		return nil, fmt.Errorf("%w: URL carries credentials", sentinel)
 	}
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == "." || seg == ".." {
-			return nil, fmt.Errorf("%w: dot segment in path", ErrTarballURL)
+			return nil, fmt.Errorf("%w: dot segment in path", sentinel)
 		}
 	}
 	u.Fragment, u.RawFragment = "", ""
@@ -105,7 +110,7 @@ func tarballURL(reg *url.URL, raw string) (*url.URL, error) {
 		return url.Parse(rewritten)
 	default:
 		return nil, fmt.Errorf("%w: host %s is not the package's registry host %s",
-			ErrTarballURL, quoteBounded(u.Host), reg.Host)
+			sentinel, quoteBounded(u.Host), reg.Host)
 	}
 }
 

@@ -67,6 +67,10 @@ type Version struct {
 	Time time.Time
 	// Attestations, when set, is published as dist.attestations.
 	Attestations map[string]any
+	// AttestationsDoc, when set, is the npm attestations document ({"attestations":[…]}) served at
+	// GET {prefix}-/npm/v1/attestations/{name}@{version}; dist.attestations then points at it with the
+	// SLSA v1 provenance predicate type (unless Attestations is set too, which wins).
+	AttestationsDoc []byte
 	// Dist entries are merged over the computed dist object after everything else; a nil value removes
 	// the key. It lets tests publish hostile or legacy metadata (a foreign dist.tarball, no integrity).
 	Dist map[string]any
@@ -192,6 +196,7 @@ func (r *NPMRegistry) RequestLog() []NPMRequest {
 //	GET {prefix}{name}/{version|tag}     one version document
 //	GET {prefix}{name}/-/{file}.tgz      tarball
 //	GET {prefix}-/ping                   {}
+//	GET {prefix}-/npm/v1/attestations/{name}@{version}   the version's AttestationsDoc
 //
 // Scoped names are accepted as "@scope%2fname", "@scope%2Fname" and "@scope/name".
 func (r *NPMRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -240,6 +245,9 @@ func (r *NPMRegistry) respond(req *http.Request) npmResponse {
 	if rest == "-/ping" {
 		return npmJSON("application/json", map[string]any{})
 	}
+	if spec, ok := strings.CutPrefix(rest, npmAttestationsPath); ok {
+		return r.attestations(spec)
+	}
 	name, sub := npmSplitName(rest)
 	p := r.pkgs[name]
 	if name == "" || p == nil || len(p.versions) == 0 {
@@ -277,6 +285,29 @@ func (r *NPMRegistry) respond(req *http.Request) npmResponse {
 		}
 	}
 	return npmError(http.StatusNotFound, "Not found")
+}
+
+// npmAttestationsPath is the registry route of attestations documents, after the prefix.
+const npmAttestationsPath = "-/npm/v1/attestations/"
+
+// npmSLSAProvenanceV1 is the predicate type npm advertises in dist.attestations.provenance.
+const npmSLSAProvenanceV1 = "https://slsa.dev/provenance/v1"
+
+// attestations answers GET {prefix}-/npm/v1/attestations/{name}@{version} (spec unescaped).
+func (r *NPMRegistry) attestations(spec string) npmResponse {
+	i := strings.LastIndexByte(spec, '@')
+	if i <= 0 {
+		return npmError(http.StatusNotFound, "Not found")
+	}
+	p := r.pkgs[spec[:i]]
+	if p == nil {
+		return npmError(http.StatusNotFound, "Not found")
+	}
+	v := p.versions[spec[i+1:]]
+	if v == nil || v.v.AttestationsDoc == nil {
+		return npmError(http.StatusNotFound, "Not found")
+	}
+	return npmResponse{http.StatusOK, "application/json", v.v.AttestationsDoc}
 }
 
 // npmSplitName splits an unescaped registry path into the package name and the remaining segments.
@@ -358,8 +389,14 @@ func (r *NPMRegistry) dist(base, name, version string, v *npmVersion) map[string
 		d["fileCount"] = v.fileCount
 		d["unpackedSize"] = v.unpacked
 	}
-	if v.v.Attestations != nil {
+	switch {
+	case v.v.Attestations != nil:
 		d["attestations"] = v.v.Attestations
+	case v.v.AttestationsDoc != nil:
+		d["attestations"] = map[string]any{
+			"url":        base + npmAttestationsPath + name + "@" + version,
+			"provenance": map[string]any{"predicateType": npmSLSAProvenanceV1},
+		}
 	}
 	for k, val := range v.v.Dist {
 		if val == nil {
