@@ -212,6 +212,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		analysis.EnvGitHubURL: gitURL,
 		analysis.EnvCacheDir:  filepath.Join(tmp, "cache"),
 		"HOME":                filepath.Join(tmp, "home"),
+		// Advisories and PyPI are not what this tool measures, and their hosts are unreachable here.
+		analysis.EnvOSVAPI:  "off",
+		analysis.EnvPyPIURL: "off",
 	}
 	cfg, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, "", slog.New(slog.DiscardHandler))
 	if err != nil {
