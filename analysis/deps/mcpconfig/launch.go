@@ -303,11 +303,10 @@ func takeValue(words []word, i *int, val string, hasVal bool) (word, bool) {
 	return word{}, false
 }
 
-// npmLike reads npx / npm exec / bunx / pnpm dlx / yarn dlx arguments: options, then the package spec
-// (or, with -p/--package, a command), then the arguments of the package's program.
-func (l *launcher) npmLike(words []word, runner string, fl flagSet) {
-	var pkgs []word
-	var call *word
+// options walks the leading options of words: it stops after "--" or at the first word that is not an
+// option, calls visit with each option's name and inline value (visit may take the next word as the value
+// by advancing *i, and returns false to stop at this option), and returns the words after the options.
+func options(words []word, visit func(i *int, name, val string, hasVal bool) bool) []word {
 	i := 0
 	for ; i < len(words); i++ {
 		w := words[i].s
@@ -319,23 +318,36 @@ func (l *launcher) npmLike(words []word, runner string, fl flagSet) {
 			break
 		}
 		name, val, hasVal := option(w)
+		if !visit(&i, name, val, hasVal) {
+			break
+		}
+	}
+	return words[i:]
+}
+
+// npmLike reads npx / npm exec / bunx / pnpm dlx / yarn dlx arguments: options, then the package spec
+// (or, with -p/--package, a command), then the arguments of the package's program.
+func (l *launcher) npmLike(words []word, runner string, fl flagSet) {
+	var pkgs []word
+	var call *word
+	pos := options(words, func(i *int, name, val string, hasVal bool) bool {
 		switch {
 		case has(fl.pkg, name):
-			if v, ok := takeValue(words, &i, val, hasVal); ok {
+			if v, ok := takeValue(words, i, val, hasVal); ok {
 				pkgs = append(pkgs, v)
 			}
 		case has(fl.call, name):
-			if v, ok := takeValue(words, &i, val, hasVal); ok {
+			if v, ok := takeValue(words, i, val, hasVal); ok {
 				call = &v
 			}
 		case has(fl.val, name):
-			v, _ := takeValue(words, &i, val, hasVal)
+			v, _ := takeValue(words, i, val, hasVal)
 			if registryFl[name] {
 				l.problem(fmt.Sprintf("%s %s %s: packages may not come from the public registry", runner, name, shorten(v.s)))
 			}
 		}
-	}
-	pos := words[i:]
+		return true
+	})
 	switch {
 	case len(pkgs) > 0:
 		bridge := false
@@ -434,23 +446,13 @@ var uvIndexOpts = []string{"--index", "--default-index", "--index-url", "-i", "-
 func (l *launcher) uv(words []word, runner string, localRun bool) {
 	var from *word
 	var withs []word
-	i := 0
-	for ; i < len(words); i++ {
-		w := words[i].s
-		if w == "--" {
-			i++
-			break
-		}
-		if len(w) < 2 || w[0] != '-' {
-			break
-		}
-		name, val, hasVal := option(w)
+	pos := options(words, func(i *int, name, val string, hasVal bool) bool {
 		if !has(uvValueOpts, name) {
-			continue
+			return true
 		}
-		v, ok := takeValue(words, &i, val, hasVal)
+		v, ok := takeValue(words, i, val, hasVal)
 		if !ok {
-			break
+			return false
 		}
 		switch {
 		case name == "--from":
@@ -462,8 +464,8 @@ func (l *launcher) uv(words []word, runner string, localRun bool) {
 		case has(uvIndexOpts, name):
 			l.problem(fmt.Sprintf("%s %s %s: packages may not come from PyPI", runner, name, shorten(v.s)))
 		}
-	}
-	pos := words[i:]
+		return true
+	})
 	var named []Package
 	switch {
 	case localRun:
@@ -516,30 +518,20 @@ func (l *launcher) uvCmd(cmd word, words []word) {
 // pipxRun reads `pipx run [options] [--spec S] app …`.
 func (l *launcher) pipxRun(words []word) {
 	var specW *word
-	i := 0
-	for ; i < len(words); i++ {
-		w := words[i].s
-		if w == "--" {
-			i++
-			break
-		}
-		if len(w) < 2 || w[0] != '-' {
-			break
-		}
-		name, val, hasVal := option(w)
+	pos := options(words, func(i *int, name, val string, hasVal bool) bool {
 		switch name {
 		case "--spec":
-			if v, ok := takeValue(words, &i, val, hasVal); ok {
+			if v, ok := takeValue(words, i, val, hasVal); ok {
 				specW = &v
 			}
 		case "--python", "--pip-args", "--backend":
-			takeValue(words, &i, val, hasVal)
+			takeValue(words, i, val, hasVal)
 		case "--index-url", "-i":
-			v, _ := takeValue(words, &i, val, hasVal)
+			v, _ := takeValue(words, i, val, hasVal)
 			l.problem(fmt.Sprintf("pipx run %s %s: packages may not come from PyPI", name, shorten(v.s)))
 		}
-	}
-	pos := words[i:]
+		return true
+	})
 	var p Package
 	switch {
 	case specW != nil:
