@@ -100,7 +100,7 @@ func (a *attestation) apply(u *report.Upstream, claim source.Claim, res *source.
 		return
 	}
 	u.Notes = append(u.Notes, fmt.Sprintf("the attested commit %s is not in %s, so the claim is not verified; compared with %s (%s) instead",
-		a.res.Commit, claim.String(), short(res.Commit), res.ResolvedBy))
+		a.res.Commit, claim.String(), report.ShortCommit(res.Commit), res.ResolvedBy))
 }
 
 // attestedRepo turns a provenance repository URL (https://github.com/o/r) into a claim name (github.com/o/r).

@@ -291,10 +291,10 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		add(f)
 	}
 
-	e.progress("%s@%s: comparing %d files with %s@%s", req.Name, req.To, len(pkg.Files), up.claim.String(), short(res.Commit))
+	e.progress("%s@%s: comparing %d files with %s@%s", req.Name, req.To, len(pkg.Files), up.claim.String(), report.ShortCommit(res.Commit))
 	cmp, err := compare.Published(ctx, compare.Input{Files: pkg.Files, Repo: up.repo, Dir: res.Directory, Commit: res.Commit})
 	if err != nil {
-		return fail(fmt.Errorf("compare with %s@%s: %w", up.claim.String(), short(res.Commit), err))
+		return fail(fmt.Errorf("compare with %s@%s: %w", up.claim.String(), report.ShortCommit(res.Commit), err))
 	}
 	stats := cmp.Stats
 	p.Files = &stats
@@ -451,11 +451,4 @@ func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest
 		return nil, nil, nil, fmt.Errorf("no upstream repository could be fetched, so nothing was verified: %s", strings.Join(failures, "; "))
 	}
 	return best, bestRes, append(notes, failures...), nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -69,7 +69,7 @@ type comparer struct {
 func Published(ctx context.Context, in Input) (*Result, error) {
 	tree, err := in.Repo.Tree(ctx, in.Commit, in.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("read upstream tree at %s: %w", short(in.Commit), err)
+		return nil, fmt.Errorf("read upstream tree at %s: %w", report.ShortCommit(in.Commit), err)
 	}
 	ix, err := in.Repo.Index(ctx)
 	if err != nil {
@@ -116,9 +116,9 @@ func (c *comparer) file(ctx context.Context, f archive.File) error {
 			c.res.Stats.OtherVersion++
 			fd := finding.New(finding.RuleOlderUpstreamVersion, fmt.Sprintf(
 				"%s equals the upstream version of %s from commit %s, not the one at the compared commit %s",
-				f.Path, repoPath, short(v.Commit), short(c.in.Commit)))
+				f.Path, repoPath, report.ShortCommit(v.Commit), report.ShortCommit(c.in.Commit)))
 			fd.Path = f.Path
-			fd.Evidence = fmt.Sprintf("git blob %s at %s@%s", id, repoPath, short(v.Commit))
+			fd.Evidence = fmt.Sprintf("git blob %s at %s@%s", id, repoPath, report.ShortCommit(v.Commit))
 			c.res.Findings = append(c.res.Findings, fd)
 			return nil
 		}
@@ -129,9 +129,9 @@ func (c *comparer) file(ctx context.Context, f archive.File) error {
 	if at := c.index.BlobPaths(id); len(at) > 0 {
 		c.res.Stats.OtherVersion++
 		fd := finding.New(finding.RuleOlderUpstreamVersion, fmt.Sprintf(
-			"%s is absent at the compared path but equals upstream %s (commit %s)", f.Path, at[0].Path, short(at[0].Commit)))
+			"%s is absent at the compared path but equals upstream %s (commit %s)", f.Path, at[0].Path, report.ShortCommit(at[0].Commit)))
 		fd.Path = f.Path
-		fd.Evidence = fmt.Sprintf("git blob %s at %s@%s", id, at[0].Path, short(at[0].Commit))
+		fd.Evidence = fmt.Sprintf("git blob %s at %s@%s", id, at[0].Path, report.ShortCommit(at[0].Commit))
 		c.res.Findings = append(c.res.Findings, fd)
 		return nil
 	}
@@ -169,7 +169,7 @@ func (c *comparer) different(ctx context.Context, f archive.File, up source.Entr
 		fd := finding.New(finding.RuleForeignLines, fmt.Sprintf(
 			"binary file %s differs from upstream and equals no upstream version of it", f.Path))
 		fd.Path = f.Path
-		fd.Evidence = fmt.Sprintf("published git blob %s; upstream %s@%s is blob %s", source.BlobID(f.Data), repoPath, short(c.in.Commit), up.ID)
+		fd.Evidence = fmt.Sprintf("published git blob %s; upstream %s@%s is blob %s", source.BlobID(f.Data), repoPath, report.ShortCommit(c.in.Commit), up.ID)
 		c.add(fd, doc)
 		return nil
 	}
@@ -225,7 +225,7 @@ func (c *comparer) different(ctx context.Context, f archive.File, up source.Entr
 	if len(runs) == 0 {
 		fd := finding.New(finding.RuleFileDiffers, fmt.Sprintf(
 			"%s differs from upstream at %s, but every added line exists in some upstream version (%d %s from other versions, %d upstream %s missing)",
-			f.Path, short(c.in.Commit), fromHistory, plural(fromHistory, "line", "lines"), removed, plural(removed, "line", "lines")))
+			f.Path, report.ShortCommit(c.in.Commit), fromHistory, plural(fromHistory, "line", "lines"), removed, plural(removed, "line", "lines")))
 		fd.Path = f.Path
 		fd.Evidence = fmt.Sprintf("%s:%s at commit %s (blob %s)", c.in.Repo.Claim(), repoPath, c.in.Commit, up.ID)
 		c.add(fd, doc)
@@ -261,7 +261,7 @@ func (c *comparer) historyLines(ctx context.Context, repoPath string) (map[strin
 		}
 		data, err := c.repo.ReadBlob(ctx, v.Blob)
 		if err != nil {
-			return nil, false, fmt.Errorf("read upstream %s@%s: %w", repoPath, short(v.Commit), err)
+			return nil, false, fmt.Errorf("read upstream %s@%s: %w", repoPath, report.ShortCommit(v.Commit), err)
 		}
 		total += int64(len(data))
 		for _, l := range splitLines(data) {
@@ -356,13 +356,6 @@ func snippet(lines []string, r run, foreign []int) string {
 		b.WriteString(mark + line + "\n")
 	}
 	return b.String()
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 func plural(n int, one, many string) string {

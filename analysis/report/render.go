@@ -96,7 +96,7 @@ func comparedWith(u *Upstream) string {
 	if u.Directory != "" {
 		fmt.Fprintf(&b, " (folder %s)", u.Directory)
 	}
-	fmt.Fprintf(&b, " @ %s", short(u.Commit))
+	fmt.Fprintf(&b, " @ %s", ShortCommit(u.Commit))
 	var how []string
 	switch u.Claim {
 	case "repository", "":
@@ -116,7 +116,8 @@ func comparedWith(u *Upstream) string {
 	return b.String()
 }
 
-func short(sha string) string {
+// ShortCommit abbreviates a commit id the way reports show it (7 hex digits).
+func ShortCommit(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}
