@@ -93,6 +93,9 @@ type side struct {
 	index   *lockfile.LineIndex
 }
 
+// reader reads one side of a changed file.
+type reader func(data []byte) (*side, error)
+
 // Detect reads every changed manifest, lockfile and MCP configuration at base and head and returns the
 // dependency changes. A file that cannot be read is reported in Result.Errors, never silently skipped.
 func Detect(ctx context.Context, pr PR) (*Result, error) {
@@ -110,11 +113,11 @@ func Detect(ctx context.Context, pr PR) (*Result, error) {
 			return nil, err
 		}
 		if _, ok := lockfile.Detect(p); ok {
-			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readDeps(ctx, p, data) })
+			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readDeps(ctx, p, data) }, d.deps)
 			continue
 		}
 		if _, ok := mcpconfig.Detect(p); ok {
-			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readConfig(p, data) })
+			d.file(ctx, pr, p, func(data []byte) (*side, error) { return readConfig(p, data) }, d.servers)
 		}
 	}
 	return d.result(), nil
@@ -131,8 +134,8 @@ type detector struct {
 	unresolved []finding.Finding
 }
 
-// file reads one changed file at both sides and records its changes.
-func (d *detector) file(ctx context.Context, pr PR, path string, read func([]byte) (*side, error)) {
+// file reads one changed file at both sides and records its changes with record.
+func (d *detector) file(ctx context.Context, pr PR, path string, read reader, record func(path string, base, head *side)) {
 	load := func(get func(context.Context, string) ([]byte, error)) (*side, error) {
 		data, err := get(ctx, path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -153,11 +156,7 @@ func (d *detector) file(ctx context.Context, pr PR, path string, read func([]byt
 		d.errs = append(d.errs, FileError{Path: path, Err: fmt.Errorf("head: %w", err)})
 		return
 	}
-	if base.servers != nil || head.servers != nil {
-		d.servers(path, base, head)
-		return
-	}
-	d.deps(path, base, head)
+	record(path, base, head)
 }
 
 func readDeps(ctx context.Context, path string, data []byte) (*side, error) {
@@ -173,11 +172,7 @@ func readConfig(path string, data []byte) (*side, error) {
 	if err != nil {
 		return nil, err
 	}
-	servers := f.Servers
-	if servers == nil {
-		servers = []mcpconfig.Server{}
-	}
-	return &side{servers: servers}, nil
+	return &side{servers: f.Servers}, nil
 }
 
 // versions groups a side's dependencies by package.
