@@ -1,6 +1,9 @@
 package analysis_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +16,7 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/internal/fixtures"
+	"github.com/mcpvet/mcpvet/internal/testenv"
 )
 
 // world is the fixture registry and git server shared by this package's tests; see TestMain.
@@ -243,5 +247,51 @@ func TestIdentityAsked(t *testing.T) {
 	}
 	if v := world.GitHub.Violations(); len(v) > 0 {
 		t.Errorf("OpenAPI violations: %v", v)
+	}
+}
+
+// TestArchiveProblemsCapped: unsafe tarball entries are reported one by one up to MaxArchiveProblems, then
+// counted in one more finding.
+func TestArchiveProblemsCapped(t *testing.T) {
+	for _, n := range []int{analysis.MaxArchiveProblems, analysis.MaxArchiveProblems + 5} {
+		var buf bytes.Buffer
+		gz := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(gz)
+		for i := 0; i < n; i++ {
+			if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("package/link%d", i), Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := []byte(`{"name": "many-links-mcp", "version": "1.0.0"}`)
+		if err := tw.WriteHeader(&tar.Header{Name: "package/package.json", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(body)
+		tw.Close()
+		gz.Close()
+		version := fmt.Sprintf("1.0.%d", n)
+		world.Registry.Publish("many-links-mcp", version, testenv.Version{Manifest: map[string]any{"name": "many-links-mcp"}, Tarball: buf.Bytes()})
+		rep, err := engine(t).Check(context.Background(), []analysis.Request{parse(t, "many-links-mcp@"+version)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsafe, more := 0, 0
+		for _, f := range rep.Packages[0].Findings {
+			if f.Rule != finding.RuleUnsafeArchive {
+				continue
+			}
+			if strings.Contains(f.Message, "more unsafe tarball entries") {
+				more++
+			} else {
+				unsafe++
+			}
+		}
+		wantMore := 0
+		if n > analysis.MaxArchiveProblems {
+			wantMore = 1
+		}
+		if unsafe != analysis.MaxArchiveProblems || more != wantMore {
+			t.Errorf("%d unsafe entries: %d listed and %d summaries, want %d and %d", n, unsafe, more, analysis.MaxArchiveProblems, wantMore)
+		}
 	}
 }

@@ -203,3 +203,21 @@ func TestDetect(t *testing.T) {
 		})
 	}
 }
+
+// TestChangedPathsLimit: at most MaxChangedPaths changed paths are looked at; one more is an error, not a
+// silently partial review.
+func TestChangedPathsLimit(t *testing.T) {
+	pr := func(n int) memPR {
+		head := map[string]string{}
+		for i := 0; i < n; i++ {
+			head[fmt.Sprintf("docs/%05d.md", i)] = "x"
+		}
+		return memPR{base: map[string]string{}, head: head}
+	}
+	if _, err := Detect(context.Background(), pr(MaxChangedPaths)); err != nil {
+		t.Errorf("%d changed paths: %v", MaxChangedPaths, err)
+	}
+	if _, err := Detect(context.Background(), pr(MaxChangedPaths+1)); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("%d changed paths: err = %v, want the limit", MaxChangedPaths+1, err)
+	}
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,36 @@ exceptions:
 	}
 	if !strings.Contains(r.Packages[0].Findings[0].Message, "waived by .github/mcpvet.yml line 6 until 2026-12-31: vendored patch") {
 		t.Errorf("waiver not explained: %s", r.Packages[0].Findings[0].Message)
+	}
+}
+
+// TestParseLimits: the policy file's size and exception count are bounded, each at its boundary.
+func TestParseLimits(t *testing.T) {
+	fill := func(n int) []byte { // a valid YAML file of exactly n bytes
+		b := []byte("scope: mcp\n#")
+		for len(b) < n-1 {
+			b = append(b, 'x')
+		}
+		return append(b, '\n')
+	}
+	if _, err := Parse(Path, fill(MaxSize)); err != nil {
+		t.Errorf("a %d-byte policy: %v", MaxSize, err)
+	}
+	if _, err := Parse(Path, fill(MaxSize+1)); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("a %d-byte policy: err = %v, want the size limit", MaxSize+1, err)
+	}
+	exceptions := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("exceptions:\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "  - {package: p%d, reason: r, expires: 2030-01-01}\n", i)
+		}
+		return []byte(b.String())
+	}
+	if _, err := Parse(Path, exceptions(MaxExceptions)); err != nil {
+		t.Errorf("%d exceptions: %v", MaxExceptions, err)
+	}
+	if _, err := Parse(Path, exceptions(MaxExceptions+1)); err == nil || !strings.Contains(err.Error(), "exceptions; at most") {
+		t.Errorf("%d exceptions: err = %v, want the count limit", MaxExceptions+1, err)
 	}
 }
