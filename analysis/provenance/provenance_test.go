@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	. "github.com/mcpvet/mcpvet/analysis/provenance"
+	"github.com/mcpvet/mcpvet/analysis/provenance"
 	"github.com/mcpvet/mcpvet/analysis/provenance/provenancetest"
 )
 
@@ -35,7 +35,7 @@ func TestVerify(t *testing.T) {
 	untrusted := provenancetest.NewCA(t)
 	digest := tarballDigest("tarball 1.0.16")
 	otherDigest := tarballDigest("another tarball")
-	goodStmt := statementJSON(t, Purl(testName, testVersion), digest, testRepo, testCommit)
+	goodStmt := statementJSON(t, provenance.Purl(testName, testVersion), digest, testRepo, testCommit)
 	good := p.Sign(t, p.Fulcio, defaultLeaf(), goodStmt)
 
 	withLeaf := func(f func(*provenancetest.Leaf)) []byte {
@@ -43,16 +43,16 @@ func TestVerify(t *testing.T) {
 		f(&lo)
 		return p.Sign(t, p.Fulcio, lo, goodStmt)
 	}
-	slsa := func(b []byte) []Attestation {
-		return []Attestation{
-			{PredicateType: PredicateNpmPublish, Bundle: json.RawMessage(`{"not":"checked"}`)},
-			{PredicateType: PredicateSLSAv1, Bundle: b},
+	slsa := func(b []byte) []provenance.Attestation {
+		return []provenance.Attestation{
+			{PredicateType: provenance.PredicateNpmPublish, Bundle: json.RawMessage(`{"not":"checked"}`)},
+			{PredicateType: provenance.PredicateSLSAv1, Bundle: b},
 		}
 	}
 
 	tests := []struct {
 		name        string
-		atts        []Attestation
+		atts        []provenance.Attestation
 		pkg, ver    string
 		digest      []byte
 		wantOK      bool
@@ -89,15 +89,15 @@ func TestVerify(t *testing.T) {
 		{name: "empty bundle", atts: slsa(nil), pkg: testName, ver: testVersion, digest: digest, wantProblem: "empty bundle"},
 		{name: "tampered payload", pkg: testName, ver: testVersion, digest: digest, wantProblem: "sigstore verification failed",
 			atts: slsa(bytes.Replace(good, []byte(base64.StdEncoding.EncodeToString(goodStmt)),
-				[]byte(base64.StdEncoding.EncodeToString(statementJSON(t, Purl(testName, testVersion), digest, "https://github.com/mallory/fork", testCommit))), 1))},
-		{name: "no SLSA attestation", atts: []Attestation{{PredicateType: PredicateNpmPublish, Bundle: good}},
+				[]byte(base64.StdEncoding.EncodeToString(statementJSON(t, provenance.Purl(testName, testVersion), digest, "https://github.com/mallory/fork", testCommit))), 1))},
+		{name: "no SLSA attestation", atts: []provenance.Attestation{{PredicateType: provenance.PredicateNpmPublish, Bundle: good}},
 			pkg: testName, ver: testVersion, digest: digest, wantProblem: "no SLSA provenance"},
-		{name: "one good one bad", atts: []Attestation{{PredicateType: PredicateSLSAv1, Bundle: good}, {PredicateType: PredicateSLSAv1, Bundle: []byte(`{}`)}},
+		{name: "one good one bad", atts: []provenance.Attestation{{PredicateType: provenance.PredicateSLSAv1, Bundle: good}, {PredicateType: provenance.PredicateSLSAv1, Bundle: []byte(`{}`)}},
 			pkg: testName, ver: testVersion, digest: digest, wantProblem: "attestation 1:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Verify(p.TrustedRoot, tc.atts, tc.pkg, tc.ver, tc.digest)
+			res, err := provenance.Verify(p.TrustedRoot, tc.atts, tc.pkg, tc.ver, tc.digest)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -125,24 +125,24 @@ func TestVerify(t *testing.T) {
 func TestVerifyArguments(t *testing.T) {
 	p := provenancetest.New(t)
 	digest := tarballDigest("x")
-	atRoot := append(append([]byte{}, p.TrustedRoot...), bytes.Repeat([]byte(" "), MaxTrustedRootSize-len(p.TrustedRoot))...)
+	atRoot := append(append([]byte{}, p.TrustedRoot...), bytes.Repeat([]byte(" "), provenance.MaxTrustedRootSize-len(p.TrustedRoot))...)
 	tests := []struct {
 		name    string
 		root    []byte
-		atts    []Attestation
+		atts    []provenance.Attestation
 		digest  []byte
 		wantErr error
 	}{
 		{name: "trusted root at limit", root: atRoot, digest: digest},
-		{name: "trusted root over limit", root: append(atRoot, ' '), digest: digest, wantErr: ErrTooLarge},
+		{name: "trusted root over limit", root: append(atRoot, ' '), digest: digest, wantErr: provenance.ErrTooLarge},
 		{name: "garbage trusted root", root: []byte(`{"mediaType": 7}`), digest: digest, wantErr: errAny},
 		{name: "short digest", root: p.TrustedRoot, digest: digest[:32], wantErr: errAny},
-		{name: "attestations at limit", root: p.TrustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations)},
-		{name: "attestations over limit", root: p.TrustedRoot, digest: digest, atts: make([]Attestation, MaxAttestations+1), wantErr: ErrTooMany},
+		{name: "attestations at limit", root: p.TrustedRoot, digest: digest, atts: make([]provenance.Attestation, provenance.MaxAttestations)},
+		{name: "attestations over limit", root: p.TrustedRoot, digest: digest, atts: make([]provenance.Attestation, provenance.MaxAttestations+1), wantErr: provenance.ErrTooMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Verify(tc.root, tc.atts, testName, testVersion, tc.digest)
+			res, err := provenance.Verify(tc.root, tc.atts, testName, testVersion, tc.digest)
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("Verify: %v", err)
@@ -163,12 +163,12 @@ func TestVerifyArguments(t *testing.T) {
 var errAny = errors.New("any error")
 
 func TestParse(t *testing.T) {
-	att := `{"predicateType":"` + PredicateSLSAv1 + `","bundle":{"mediaType":"x"}}`
+	att := `{"predicateType":"` + provenance.PredicateSLSAv1 + `","bundle":{"mediaType":"x"}}`
 	docOf := func(n int) []byte {
 		return []byte(`{"attestations":[` + strings.TrimSuffix(strings.Repeat(att+",", n), ",") + `]}`)
 	}
 	small := docOf(1)
-	atSize := append(append([]byte{}, small...), bytes.Repeat([]byte(" "), MaxDocumentSize-len(small))...)
+	atSize := append(append([]byte{}, small...), bytes.Repeat([]byte(" "), provenance.MaxDocumentSize-len(small))...)
 	tests := []struct {
 		name    string
 		doc     []byte
@@ -177,18 +177,18 @@ func TestParse(t *testing.T) {
 	}{
 		{name: "one", doc: small, wantN: 1},
 		{name: "empty list", doc: []byte(`{"attestations":[]}`), wantN: 0},
-		{name: "at count limit", doc: docOf(MaxAttestations), wantN: MaxAttestations},
-		{name: "over count limit", doc: docOf(MaxAttestations + 1), wantErr: ErrTooMany},
+		{name: "at count limit", doc: docOf(provenance.MaxAttestations), wantN: provenance.MaxAttestations},
+		{name: "over count limit", doc: docOf(provenance.MaxAttestations + 1), wantErr: provenance.ErrTooMany},
 		{name: "at size limit", doc: atSize, wantN: 1},
-		{name: "over size limit", doc: append(atSize, ' '), wantErr: ErrTooLarge},
-		{name: "not JSON", doc: []byte("<html>"), wantErr: ErrMalformed},
-		{name: "no attestations key", doc: []byte(`{}`), wantErr: ErrMalformed},
-		{name: "attestation not an object", doc: []byte(`{"attestations":[1]}`), wantErr: ErrMalformed},
-		{name: "predicateType wrong type", doc: []byte(`{"attestations":[{"predicateType":1}]}`), wantErr: ErrMalformed},
+		{name: "over size limit", doc: append(atSize, ' '), wantErr: provenance.ErrTooLarge},
+		{name: "not JSON", doc: []byte("<html>"), wantErr: provenance.ErrMalformed},
+		{name: "no attestations key", doc: []byte(`{}`), wantErr: provenance.ErrMalformed},
+		{name: "attestation not an object", doc: []byte(`{"attestations":[1]}`), wantErr: provenance.ErrMalformed},
+		{name: "predicateType wrong type", doc: []byte(`{"attestations":[{"predicateType":1}]}`), wantErr: provenance.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Parse(tc.doc)
+			got, err := provenance.Parse(tc.doc)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("error %v, want %v", err, tc.wantErr)
@@ -201,7 +201,7 @@ func TestParse(t *testing.T) {
 			if len(got) != tc.wantN {
 				t.Fatalf("got %d attestations, want %d", len(got), tc.wantN)
 			}
-			if tc.wantN > 0 && (got[0].PredicateType != PredicateSLSAv1 || string(got[0].Bundle) != `{"mediaType":"x"}`) {
+			if tc.wantN > 0 && (got[0].PredicateType != provenance.PredicateSLSAv1 || string(got[0].Bundle) != `{"mediaType":"x"}`) {
 				t.Errorf("got %+v", got[0])
 			}
 		})
@@ -213,7 +213,7 @@ func TestPurl(t *testing.T) {
 		{"postmark-mcp", "1.0.16", "pkg:npm/postmark-mcp@1.0.16"},
 		{"@activecampaign/postmark-mcp", "1.0.0", "pkg:npm/%40activecampaign/postmark-mcp@1.0.0"},
 	} {
-		if got := Purl(tc.name, tc.version); got != tc.want {
+		if got := provenance.Purl(tc.name, tc.version); got != tc.want {
 			t.Errorf("Purl(%q, %q) = %q, want %q", tc.name, tc.version, got, tc.want)
 		}
 	}
