@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
 )
@@ -17,9 +18,11 @@ const (
 	FormatText     Format = "text"
 	FormatJSON     Format = "json"
 	FormatMarkdown Format = "markdown"
+	// FormatSARIF is SARIF 2.1.0 as GitHub code scanning accepts it (see SARIF).
+	FormatSARIF Format = "sarif"
 )
 
-// ParseFormat accepts "text", "json", "markdown" (or "md").
+// ParseFormat accepts "text", "json", "markdown" (or "md") and "sarif".
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(s) {
 	case "text", "":
@@ -28,19 +31,42 @@ func ParseFormat(s string) (Format, error) {
 		return FormatJSON, nil
 	case "markdown", "md":
 		return FormatMarkdown, nil
+	case "sarif":
+		return FormatSARIF, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want text, json or markdown)", s)
+	return "", fmt.Errorf("unknown format %q (want text, json, markdown or sarif)", Line(s))
 }
 
-// Write renders r in format f.
+// WriteOptions tunes Write; the zero value is what Write does.
+type WriteOptions struct {
+	// Color turns on ANSI colour in the text form. Callers pass true only when the output is a terminal
+	// (and NO_COLOR is unset); no other form ever holds an escape sequence.
+	Color bool
+	// Rules is the rule catalogue (analysis/rules.All), for SARIF's tool.driver.rules. The report package
+	// cannot import analysis/rules (import cycle), so the caller passes it. When empty, SARIF describes only
+	// the rules its results name, from finding.Rules where it knows them.
+	Rules []finding.Rule
+	// ToolVersion is mcpvet's version, for SARIF's tool.driver.version (omitted when empty).
+	ToolVersion string
+}
+
+// Write renders r in format f with the zero WriteOptions.
 func Write(w io.Writer, r *Report, f Format) error {
+	return WriteWith(w, r, f, WriteOptions{})
+}
+
+// WriteWith renders r in format f. The Markdown form is complete (not cut to GitHub's limit: see
+// MarkdownString for a review body).
+func WriteWith(w io.Writer, r *Report, f Format, o WriteOptions) error {
 	switch f {
 	case FormatJSON:
 		return JSON(w, r)
 	case FormatMarkdown:
 		return Markdown(w, r)
+	case FormatSARIF:
+		return SARIF(w, r, o)
 	default:
-		return Text(w, r)
+		return text(w, r, palette(o.Color))
 	}
 }
 
@@ -55,18 +81,32 @@ func JSON(w io.Writer, r *Report) error {
 	return nil
 }
 
-// Headline is the one-line summary of a report, e.g. "mcpvet — 1 dependency blocked".
+// Headline is the one-line summary of a report, e.g. "mcpvet — 1 dependency blocked". Blocked packages come
+// first, then blocking repository findings, errors, packages to look at and repository warnings.
 func (r *Report) Headline() string {
 	b, w, p := r.Counts()
+	rb, rw := 0, 0
+	for _, f := range r.Repository {
+		switch f.Severity {
+		case finding.Block:
+			rb++
+		case finding.Warn:
+			rw++
+		}
+	}
 	switch {
-	case len(r.Packages) == 0 && len(r.Errors) == 0:
-		return "mcpvet — no dependency changes to review"
 	case b > 0:
 		return fmt.Sprintf("mcpvet — %d %s blocked", b, plural(b, "dependency", "dependencies"))
+	case rb > 0:
+		return fmt.Sprintf("mcpvet — %d %s about the repository %s this change", rb, plural(rb, "finding", "findings"), plural(rb, "blocks", "block"))
 	case len(r.Errors) > 0:
 		return fmt.Sprintf("mcpvet — could not finish the review (%d %s)", len(r.Errors), plural(len(r.Errors), "error", "errors"))
 	case w > 0:
 		return fmt.Sprintf("mcpvet — %d %s to look at", w, plural(w, "dependency", "dependencies"))
+	case rw > 0:
+		return fmt.Sprintf("mcpvet — %d %s about the repository to look at", rw, plural(rw, "finding", "findings"))
+	case len(r.Packages) == 0:
+		return "mcpvet — no dependency changes to review"
 	default:
 		return fmt.Sprintf("mcpvet — %d %s checked, all match their source", p, plural(p, "dependency", "dependencies"))
 	}
@@ -86,17 +126,32 @@ func change(p *Package) string {
 	return p.From + " → " + p.To
 }
 
+// versions names a package change in running text: "1.0.15 → 1.0.16" or "1.2.0 (added)".
+func versions(p *Package) string {
+	if p.From == "" {
+		return p.To + " (added)"
+	}
+	return p.From + " → " + p.To
+}
+
 // comparedWith describes the upstream in one sentence a reviewer can check.
 func comparedWith(u *Upstream) string {
 	if u == nil {
 		return "No upstream repository was compared."
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Compared with %s", u.Repo)
-	if u.Directory != "" {
-		fmt.Fprintf(&b, " (folder %s)", u.Directory)
+	return "Compared with " + u.Repo + upstreamFolder(u) + " @ " + ShortCommit(u.Commit) + upstreamHow(u)
+}
+
+func upstreamFolder(u *Upstream) string {
+	if u.Directory == "" {
+		return ""
 	}
-	fmt.Fprintf(&b, " @ %s", ShortCommit(u.Commit))
+	return " (folder " + u.Directory + ")"
+}
+
+// upstreamHow is the end of the comparedWith sentence: how the repository and commit were found, and
+// whether provenance verified them.
+func upstreamHow(u *Upstream) string {
 	var how []string
 	switch u.Claim {
 	case "repository", "":
@@ -107,13 +162,11 @@ func comparedWith(u *Upstream) string {
 	if u.ResolvedBy != "" {
 		how = append(how, fmt.Sprintf("resolved by %s: %d of %d files identical", u.ResolvedBy, u.FilesMatched, u.FilesTotal))
 	}
-	fmt.Fprintf(&b, " (%s).", strings.Join(how, "; "))
+	s := " (" + strings.Join(how, "; ") + ")."
 	if u.Verified {
-		b.WriteString(" Provenance verified.")
-	} else {
-		b.WriteString(" Not verified by provenance: the repository is a claim.")
+		return s + " Provenance verified."
 	}
-	return b.String()
+	return s + " Not verified by provenance: the repository is a claim."
 }
 
 // ShortCommit abbreviates a commit id the way reports show it (7 hex digits).
@@ -134,13 +187,57 @@ func where(f *finding.Finding) string {
 	return ""
 }
 
-// Text writes the terminal form.
+// Text writes the terminal form, without colour.
 func Text(w io.Writer, r *Report) error {
+	return text(w, r, palette(false))
+}
+
+// colors holds the ANSI sequences of the text form; all empty without colour.
+type colors struct {
+	block, warn, pass, info, reset string
+}
+
+func palette(on bool) colors {
+	if !on {
+		return colors{}
+	}
+	return colors{block: "\x1b[1;31m", warn: "\x1b[1;33m", pass: "\x1b[1;32m", info: "\x1b[36m", reset: "\x1b[0m"}
+}
+
+// paint wraps s (already padded: the sequences take no columns) in the colour of sev.
+func (c colors) paint(sev finding.Severity, s string) string {
+	var on string
+	switch sev {
+	case finding.Block:
+		on = c.block
+	case finding.Warn:
+		on = c.warn
+	case finding.Info:
+		on = c.info
+	case finding.Severity(Pass):
+		on = c.pass
+	}
+	if on == "" {
+		return s
+	}
+	return on + s + c.reset
+}
+
+// verdictSeverity maps a verdict to the severity whose colour it takes.
+func verdictSeverity(v Verdict) finding.Severity {
+	if v == Pass {
+		return finding.Severity(Pass)
+	}
+	return finding.Severity(v)
+}
+
+func text(w io.Writer, r *Report, c colors) error {
 	ew := &errWriter{w: w}
-	ew.printf("%s\n", r.Headline())
+	ew.printf("%s\n", c.paint(verdictSeverity(r.Verdict), r.Headline()))
 	for i := range r.Packages {
 		p := &r.Packages[i]
-		ew.printf("\n%-5s %s %s%s\n", strings.ToUpper(string(p.Verdict)), Line(p.Name), Line(change(p)), mcpTag(p))
+		word := c.paint(verdictSeverity(p.Verdict), fmt.Sprintf("%-5s", strings.ToUpper(string(p.Verdict))))
+		ew.printf("\n%s %s %s%s\n", word, Line(p.Name), Line(change(p)), mcpTag(p))
 		ew.printf("  %s\n", Line(p.Why()))
 		ew.printf("  %s\n", Line(comparedWith(p.Upstream)))
 		if p.Upstream != nil {
@@ -157,7 +254,7 @@ func Text(w io.Writer, r *Report) error {
 		}
 		for j := range p.Findings {
 			f := &p.Findings[j]
-			ew.printf("\n  %-5s %s", f.Severity, f.Rule)
+			ew.printf("\n  %s %s", c.paint(f.Severity, fmt.Sprintf("%-5s", Line(string(f.Severity)))), Line(f.Rule))
 			if loc := where(f); loc != "" {
 				ew.printf("  %s", Line(loc))
 			}
@@ -174,10 +271,10 @@ func Text(w io.Writer, r *Report) error {
 	}
 	for i := range r.Repository {
 		f := &r.Repository[i]
-		ew.printf("\n%-5s %s  %s\n    %s\n", f.Severity, f.Rule, Line(where(f)), Line(f.Message))
+		ew.printf("\n%s %s  %s\n    %s\n", c.paint(f.Severity, fmt.Sprintf("%-5s", Line(string(f.Severity)))), Line(f.Rule), Line(where(f)), Line(f.Message))
 	}
 	if len(r.Errors) > 0 {
-		ew.printf("\nerrors:\n")
+		ew.printf("\n%s\n", c.paint(finding.Block, "errors:"))
 		for _, e := range r.Errors {
 			if e.Package != "" {
 				ew.printf("  %s: %s\n", Line(e.Package), Line(e.Message))
@@ -196,83 +293,9 @@ func mcpTag(p *Package) string {
 	return ""
 }
 
-var verdictMark = map[Verdict]string{Block: "⛔ block", Warn: "⚠️ warn", Pass: "✅ pass"}
-
-// Markdown writes the review-comment form: a table first, evidence one click away.
-func Markdown(w io.Writer, r *Report) error {
-	ew := &errWriter{w: w}
-	ew.printf("## %s\n\n", r.Headline())
-	if len(r.Packages) > 0 {
-		ew.printf("| package | change | verdict | why |\n|---|---|---|---|\n")
-		for i := range r.Packages {
-			p := &r.Packages[i]
-			name := mdCell(p.Name)
-			if p.MCP {
-				name += " (MCP server)"
-			}
-			ew.printf("| %s | %s | %s | %s |\n", name, mdCell(change(p)), verdictMark[p.Verdict], mdCell(p.Why()))
-		}
-	}
-	for i := range r.Packages {
-		p := &r.Packages[i]
-		if p.Verdict == Pass && len(p.Findings) == 0 {
-			continue
-		}
-		open := ""
-		if p.Verdict == Block {
-			open = " open"
-		}
-		ew.printf("\n<details%s><summary>%s %s</summary>\n\n", open, mdCell(p.Name), mdCell(change(p)))
-		ew.printf("%s\n", mdCell(comparedWith(p.Upstream)))
-		if p.Upstream != nil {
-			for _, n := range p.Upstream.Notes {
-				ew.printf("\n- %s", mdCell(n))
-			}
-			if len(p.Upstream.Notes) > 0 {
-				ew.printf("\n")
-			}
-		}
-		for j := range p.Findings {
-			f := &p.Findings[j]
-			if f.Severity == finding.Info && p.Verdict == Block {
-				continue
-			}
-			ew.printf("\n")
-			if loc := where(f); loc != "" {
-				ew.printf("**%s** — ", mdCell(loc))
-			}
-			ew.printf("%s (`%s`, %s)\n", mdCell(f.Message), f.Rule, f.Severity)
-			if f.Snippet != "" {
-				ew.printf("```diff\n%s\n```\n", strings.TrimRight(fence(Clean(f.Snippet)), "\n"))
-			}
-			if f.Evidence != "" {
-				ew.printf("<sub>%s</sub>\n", mdCell(f.Evidence))
-			}
-		}
-		ew.printf("</details>\n")
-	}
-	for i := range r.Repository {
-		f := &r.Repository[i]
-		ew.printf("\n- **%s** %s (`%s`, %s)\n", mdCell(where(f)), mdCell(f.Message), f.Rule, f.Severity)
-	}
-	if len(r.Errors) > 0 {
-		ew.printf("\n**Could not finish:**\n")
-		for _, e := range r.Errors {
-			ew.printf("- %s%s\n", prefix(e.Package), mdCell(e.Message))
-		}
-	}
-	return ew.err
-}
-
-func prefix(pkg string) string {
-	if pkg == "" {
-		return ""
-	}
-	return "**" + mdCell(pkg) + "**: "
-}
-
 // Clean replaces control characters other than newline and tab, so hostile text from a package cannot
-// drive a terminal (escape sequences) or hide content (carriage returns, bidi overrides).
+// drive a terminal (escape sequences, including ESC and the 8-bit CSI) or hide content (carriage returns,
+// bidi overrides and isolates).
 func Clean(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -292,15 +315,31 @@ func Line(s string) string {
 	return strings.NewReplacer("\n", " ", "\t", " ").Replace(Clean(s))
 }
 
-// mdCell makes text safe inside a Markdown table cell or paragraph: no raw HTML, no pipes, one line.
-func mdCell(s string) string {
-	r := strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ")
-	return r.Replace(Clean(s))
+// cut returns s if it has at most max bytes, else its longest prefix that ends on a character boundary and
+// leaves room for "…", followed by "…". The result never has more than max bytes.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	if max <= 0 {
+		return ""
+	}
+	const ellipsis = "…"
+	if max < len(ellipsis) {
+		return prefixBytes(s, max)
+	}
+	return prefixBytes(s, max-len(ellipsis)) + ellipsis
 }
 
-// fence keeps hostile snippet text from closing the code fence.
-func fence(s string) string {
-	return strings.ReplaceAll(s, "```", "`\u200b``")
+// prefixBytes is the longest prefix of s of at most n bytes that ends on a character boundary.
+func prefixBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 type errWriter struct {

@@ -1,6 +1,14 @@
-// Package report holds the engine's result — one Report per run — and renders it as terminal text, Markdown
-// and JSON. The JSON form is the documented contract (schema "mcpvet/report/v1", DESIGN.md §4); the other
-// forms are readers of the same data and know nothing about how a finding was made.
+// Package report holds the engine's result — one Report per run — and renders it: terminal text (colour on
+// request), Markdown (the review body, cut under GitHub's limit with a stated truncation), JSON, SARIF 2.1.0
+// for GitHub code scanning, check-run output (title, summary, annotations) and the line comments of a
+// review. The JSON form is the documented contract (schema "mcpvet/report/v1", DESIGN.md §4); the other
+// forms are readers of the same data and know nothing about how a finding was made, nor about GitHub's API:
+// app/ and action/ send what these functions return.
+//
+// Everything in a Report may come from a hostile package or repository: the text, Markdown, SARIF and GitHub
+// forms replace control and bidi characters (Clean), Markdown also escapes markup, HTML, entities and
+// @-mentions, and every size GitHub limits is bounded by a named constant. JSON carries the data unchanged
+// (encoding/json escapes control characters).
 //
 // It imports only analysis/finding; it must not import the engine's other packages, app/ or action/.
 package report

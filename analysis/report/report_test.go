@@ -198,7 +198,7 @@ func TestMarkdownGolden(t *testing.T) {
 		"| package | change | verdict | why |\n|---|---|---|---|\n",
 		"| mailpost-mcp (MCP server) | 1.0.15 → 1.0.16 | ⛔ block | 1 published line of index.js exists in no upstream commit of that file |\n",
 		"<details open><summary>mailpost-mcp 1.0.15 → 1.0.16</summary>",
-		"Compared with github.com/ExampleMail/mailpost-mcp @ 4ac54ed",
+		"Compared with github.com/ExampleMail/mailpost-mcp @ [4ac54ed](https://github.com/ExampleMail/mailpost-mcp/commit/4ac54ed0c9b1a2e3f4d5c6b7a8e9f0a1b2c3d4e5) (",
 		"**index.js:136** — ",
 		"```diff\n         To: to,\n+        Bcc: 'drop@mail.example',\n         Subject: subject,\n```\n",
 		"</details>",
@@ -418,6 +418,13 @@ func TestHeadline(t *testing.T) {
 		{report.Report{Packages: []report.Package{pkg(fd("r", finding.Block, "b")), pkg(fd("r", finding.Block, "b"))}}, "mcpvet — 2 dependencies blocked"},
 		{report.Report{Packages: []report.Package{pkg()}, Errors: []report.Error{{Message: "x"}}}, "mcpvet — could not finish the review (1 error)"},
 		{report.Report{Packages: []report.Package{pkg(fd("r", finding.Block, "b"))}, Errors: []report.Error{{Message: "x"}}}, "mcpvet — 1 dependency blocked"},
+		{report.Report{Repository: []finding.Finding{fd("r", finding.Block, "b")}}, "mcpvet — 1 finding about the repository blocks this change"},
+		{report.Report{Packages: []report.Package{pkg()}, Repository: []finding.Finding{fd("r", finding.Block, "b"), fd("r", finding.Block, "b")}},
+			"mcpvet — 2 findings about the repository block this change"},
+		{report.Report{Repository: []finding.Finding{fd("r", finding.Warn, "w")}}, "mcpvet — 1 finding about the repository to look at"},
+		{report.Report{Packages: []report.Package{pkg(fd("r", finding.Warn, "w"))}, Repository: []finding.Finding{fd("r", finding.Warn, "w")}}, "mcpvet — 1 dependency to look at"},
+		{report.Report{Repository: []finding.Finding{fd("r", finding.Info, "i")}}, "mcpvet — no dependency changes to review"},
+		{report.Report{Packages: []report.Package{pkg(fd("r", finding.Block, "b"))}, Repository: []finding.Finding{fd("r", finding.Block, "b")}}, "mcpvet — 1 dependency blocked"},
 	}
 	for _, tt := range tests {
 		tt.r.Finalize()
@@ -446,7 +453,7 @@ func TestWhy(t *testing.T) {
 
 func TestParseFormatAndWrite(t *testing.T) {
 	for in, want := range map[string]report.Format{"": report.FormatText, "text": report.FormatText, "JSON": report.FormatJSON,
-		"markdown": report.FormatMarkdown, "md": report.FormatMarkdown} {
+		"markdown": report.FormatMarkdown, "md": report.FormatMarkdown, "sarif": report.FormatSARIF, "SARIF": report.FormatSARIF} {
 		got, err := report.ParseFormat(in)
 		if err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
@@ -456,7 +463,8 @@ func TestParseFormatAndWrite(t *testing.T) {
 		t.Error("ParseFormat accepted an unknown format")
 	}
 	r := incident()
-	for f, prefix := range map[report.Format]string{report.FormatText: "mcpvet — ", report.FormatJSON: "{\n", report.FormatMarkdown: "## mcpvet — "} {
+	for f, prefix := range map[report.Format]string{report.FormatText: "mcpvet — ", report.FormatJSON: "{\n", report.FormatMarkdown: "## mcpvet — ",
+		report.FormatSARIF: "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\""} {
 		var buf bytes.Buffer
 		if err := report.Write(&buf, r, f); err != nil || !strings.HasPrefix(buf.String(), prefix) {
 			t.Errorf("Write(%s) = %q…, %v", f, buf.String()[:min(20, buf.Len())], err)
@@ -476,7 +484,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	for _, f := range []report.Format{report.FormatText, report.FormatJSON, report.FormatMarkdown} {
+	for _, f := range []report.Format{report.FormatText, report.FormatJSON, report.FormatMarkdown, report.FormatSARIF} {
 		if err := report.Write(&failWriter{n: 100}, incident(), f); err == nil {
 			t.Errorf("Write(%s) to a failing writer returned no error", f)
 		}
