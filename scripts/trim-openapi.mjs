@@ -21,6 +21,7 @@ export const ROUTES = [
   "GET /repos/{owner}/{repo}/pulls/{pull_number}",
   "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
   "GET /repos/{owner}/{repo}/contents/{path}",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
   "GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
   "POST /repos/{owner}/{repo}/check-runs",
   "GET /repos/{owner}/{repo}/check-runs/{check_run_id}",

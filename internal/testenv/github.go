@@ -35,6 +35,8 @@ const (
 	GitHubMaxAnnotationText = 64 * 1024
 	// GitHubMaxPullFiles is the number of files the pull request files API lists at most.
 	GitHubMaxPullFiles = 3000
+	// GitHubMaxCompareFiles is the number of changed files the compare API lists at most.
+	GitHubMaxCompareFiles = 300
 	// GitHubMaxPerPage is the largest per_page a list endpoint honours; larger values are clamped.
 	GitHubMaxPerPage = 100
 	// GitHubDefaultPerPage is the page size of a list endpoint when per_page is absent.

@@ -214,6 +214,51 @@ func (g *GitHub) diffEntryObj(c *ghCall, r *ghRepo, p *ghPull, f PullFile) obj {
 	return o
 }
 
+// compareFileObj is a changed file of a comparison (the diff-entry schema), patch included unless
+// over the limits that make GitHub omit it.
+func (g *GitHub) compareFileObj(c *ghCall, r *ghRepo, headSHA string, f PullFile) obj {
+	pp, err := parsePatch(f.Patch)
+	if err != nil {
+		pp = nil
+	}
+	adds, dels := pp.counts()
+	esc := escapePath(f.Filename)
+	o := obj{
+		"sha": f.SHA, "filename": f.Filename, "status": f.Status,
+		"additions": adds, "deletions": dels, "changes": adds + dels,
+		"blob_url":     c.base + "/" + r.owner + "/" + r.name + "/blob/" + headSHA + "/" + esc,
+		"raw_url":      c.base + "/" + r.owner + "/" + r.name + "/raw/" + headSHA + "/" + esc,
+		"contents_url": c.base + "/repos/" + r.owner + "/" + r.name + "/contents/" + esc + "?ref=" + headSHA,
+	}
+	if f.Patch != "" && len(f.Patch) <= g.Limits.PatchMaxBytes && pp.lineCount() <= g.Limits.PatchMaxLines {
+		o["patch"] = f.Patch
+	}
+	return o
+}
+
+// commitObj is a commit (the commit schema) of a repository whose history the fake does not keep: a
+// fixed author and message, the given parents.
+func (g *GitHub) commitObj(c *ghCall, r *ghRepo, sha string, parents []string) obj {
+	full := r.owner + "/" + r.name
+	api := c.base + "/repos/" + full + "/commits/" + sha
+	tree := ghObjectID("tree", []byte(sha))
+	who := obj{"name": "Fake Author", "email": "author@example.invalid", "date": ghTime(r.created)}
+	ps := make([]any, 0, len(parents))
+	for _, p := range parents {
+		ps = append(ps, obj{"sha": p, "url": c.base + "/repos/" + full + "/commits/" + p, "html_url": c.base + "/" + full + "/commit/" + p})
+	}
+	return obj{
+		"url": api, "sha": sha, "node_id": "C_" + base64.RawURLEncoding.EncodeToString([]byte("fake:"+sha)),
+		"html_url": c.base + "/" + full + "/commit/" + sha, "comments_url": api + "/comments",
+		"commit": obj{
+			"url": c.base + "/repos/" + full + "/git/commits/" + sha, "author": who, "committer": who,
+			"message": "Commit " + sha[:min(len(sha), 7)], "comment_count": 0,
+			"tree": obj{"sha": tree, "url": c.base + "/repos/" + full + "/git/trees/" + tree},
+		},
+		"author": nil, "committer": nil, "parents": ps,
+	}
+}
+
 func escapePath(p string) string {
 	segs := strings.Split(p, "/")
 	for i, s := range segs {

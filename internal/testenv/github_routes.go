@@ -55,6 +55,8 @@ var githubRoutes = []*ghRoute{
 		docs: "https://docs.github.com/rest/pulls/pulls#list-pull-requests-files", h: (*GitHub).listPullFiles},
 	{method: "GET", pattern: "/repos/{owner}/{repo}/contents/{path}", opID: "repos/get-content", greedy: "path", perm: "contents",
 		docs: "https://docs.github.com/rest/repos/contents#get-repository-content", h: (*GitHub).getContent},
+	{method: "GET", pattern: "/repos/{owner}/{repo}/compare/{basehead}", opID: "repos/compare-commits-with-basehead", greedy: "basehead", perm: "contents",
+		docs: "https://docs.github.com/rest/commits/commits#compare-two-commits", h: (*GitHub).compareCommits},
 	{method: "GET", pattern: "/repos/{owner}/{repo}/git/blobs/{file_sha}", opID: "git/get-blob", perm: "contents",
 		docs: "https://docs.github.com/rest/git/blobs#get-a-blob", h: (*GitHub).getBlob},
 	{method: "POST", pattern: "/repos/{owner}/{repo}/check-runs", opID: "checks/create", write: true, perm: "checks",
@@ -596,6 +598,55 @@ func (g *GitHub) getBlob(c *ghCall) *ghResp {
 		"url":     c.base + "/repos/" + r.owner + "/" + r.name + "/git/blobs/" + sha,
 		"content": githubBase64(content), "encoding": "base64",
 	})
+}
+
+// compareCommits compares two seeded commits ("BASE...HEAD", each a branch or commit id). The fake keeps
+// no commit graph: the merge base is the base, and the head is one commit ahead of it (none when they
+// are the same commit). Changed files are listed on the first page only, at most GitHubMaxCompareFiles.
+func (g *GitHub) compareCommits(c *ghCall) *ghResp {
+	r, resp := g.repoFor(c)
+	if resp != nil {
+		return resp
+	}
+	baseRef, headRef, ok := strings.Cut(c.params["basehead"], "...")
+	if !ok || baseRef == "" || headRef == "" {
+		return ghNotFound(c.route)
+	}
+	baseSHA, base := resolveRef(r, baseRef)
+	headSHA, head := resolveRef(r, headRef)
+	if base == nil || head == nil {
+		return ghNotFound(c.route)
+	}
+	var commits []string
+	status, files := "identical", []PullFile{}
+	if baseSHA != headSHA {
+		commits, status = []string{headSHA}, "ahead"
+		files = diffTrees(base.files, head.files)
+	}
+	resp = &ghResp{status: http.StatusOK}
+	lo, hi := page(c, len(commits), resp)
+	list := make([]any, 0, hi-lo)
+	for _, sha := range commits[lo:hi] {
+		list = append(list, g.commitObj(c, r, sha, []string{baseSHA}))
+	}
+	full := r.owner + "/" + r.name
+	basehead := url.PathEscape(baseRef) + "..." + url.PathEscape(headRef)
+	o := map[string]any{
+		"url":      c.base + "/repos/" + full + "/compare/" + basehead,
+		"html_url": c.base + "/" + full + "/compare/" + basehead, "permalink_url": c.base + "/" + full + "/compare/" + baseSHA + "..." + headSHA,
+		"diff_url": c.base + "/" + full + "/compare/" + basehead + ".diff", "patch_url": c.base + "/" + full + "/compare/" + basehead + ".patch",
+		"base_commit": g.commitObj(c, r, baseSHA, nil), "merge_base_commit": g.commitObj(c, r, baseSHA, nil),
+		"status": status, "ahead_by": len(commits), "behind_by": 0, "total_commits": len(commits), "commits": list,
+	}
+	if pg := c.r.URL.Query().Get("page"); pg == "" || pg == "1" {
+		entries := make([]any, 0, min(len(files), GitHubMaxCompareFiles))
+		for _, f := range files[:min(len(files), GitHubMaxCompareFiles)] {
+			entries = append(entries, g.compareFileObj(c, r, headSHA, f))
+		}
+		o["files"] = entries
+	}
+	resp.json = o
+	return resp
 }
 
 // githubBase64 encodes like GitHub: standard base64 with a newline after every 60 characters.

@@ -1257,3 +1257,30 @@ func TestWebhookExamples(t *testing.T) {
 		t.Errorf("headers %v", req.Header)
 	}
 }
+
+func TestGitHubCompare(t *testing.T) {
+	_, base := newFixtureGitHub(t, false)
+	tok := installationToken(t, base)
+	r := call(t, "GET", base+"/repos/acme/widgets/compare/"+fxBaseSHA+"..."+fxHeadSHA, tok, nil)
+	wantStatus(t, "compare", r, 200)
+	m := r.json(t)
+	if m["status"] != "ahead" || m["merge_base_commit"].(map[string]any)["sha"] != fxBaseSHA || m["total_commits"] != float64(1) {
+		t.Errorf("compare: %s", r.body)
+	}
+	files := m["files"].([]any)
+	if len(files) != 1 || files[0].(map[string]any)["filename"] != "package.json" || files[0].(map[string]any)["patch"] == nil {
+		t.Errorf("files %v", files)
+	}
+	r = call(t, "GET", base+"/repos/acme/widgets/compare/main...bump", tok, nil)
+	wantStatus(t, "compare branches", r, 200)
+	if r.json(t)["base_commit"].(map[string]any)["sha"] != fxBaseSHA {
+		t.Errorf("compare branches: %s", r.body)
+	}
+	r = call(t, "GET", base+"/repos/acme/widgets/compare/main...main", tok, nil)
+	wantStatus(t, "compare identical", r, 200)
+	if m := r.json(t); m["status"] != "identical" || len(m["files"].([]any)) != 0 {
+		t.Errorf("identical: %s", r.body)
+	}
+	wantStatus(t, "unknown commit", call(t, "GET", base+"/repos/acme/widgets/compare/main..."+strings.Repeat("9", 40), tok, nil), 404)
+	wantStatus(t, "no three dots", call(t, "GET", base+"/repos/acme/widgets/compare/main..bump", tok, nil), 404)
+}
