@@ -14,6 +14,8 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/provenance"
 	"github.com/mcpvet/mcpvet/analysis/pypi"
 	"github.com/mcpvet/mcpvet/analysis/registry"
+	"github.com/mcpvet/mcpvet/analysis/scorecard"
+	"github.com/mcpvet/mcpvet/analysis/scorecard/localcheck"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
 
@@ -24,6 +26,9 @@ const (
 	EnvGitHubToken = "MCPVET_GITHUB_TOKEN"
 	// EnvOSVAPI is the OSV API's base URL (default https://api.osv.dev); "off" disables advisory checks.
 	EnvOSVAPI = "MCPVET_OSV_API"
+	// EnvScorecardAPI is the Scorecard results API's base URL (default https://api.securityscorecards.dev);
+	// "off" disables Scorecard entirely: stored results and the local checks.
+	EnvScorecardAPI = "MCPVET_SCORECARD_API"
 	// EnvPyPIURL is the PyPI JSON API's base URL (default https://pypi.org); "off" disables PyPI lookups.
 	EnvPyPIURL = "MCPVET_PYPI_URL"
 	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
@@ -73,6 +78,10 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 	if api := getenv(EnvOSVAPI); api != "off" {
 		adv = osv.New(api, osv.Options{Logger: logger})
 	}
+	var sc *ScorecardConfig
+	if api := getenv(EnvScorecardAPI); api != "off" {
+		sc = &ScorecardConfig{API: scorecard.New(api, scorecard.Options{Logger: logger}), Local: &localcheck.Runner{Logger: logger}}
+	}
 	var py *pypi.Client
 	if u := getenv(EnvPyPIURL); u != "off" {
 		py = pypi.New(u, pypi.Options{Logger: logger})
@@ -86,6 +95,7 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 		PyPI:        py,
 		Identity:    source.IdentityClientFromEnv(getenv),
 		OSV:         adv,
+		Scorecard:   sc,
 		Registry:    registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
 		Fetcher: &source.Fetcher{
 			GitHubURL:    gh,

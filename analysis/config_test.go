@@ -34,3 +34,35 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigFromEnvScorecard: MCPVET_SCORECARD_API names the results API (default the public one); "off"
+// turns Scorecard off entirely, stored results and local checks alike.
+func TestConfigFromEnvScorecard(t *testing.T) {
+	tests := []struct {
+		api     string
+		wantOff bool
+		wantURL string
+	}{
+		{"", false, "https://api.securityscorecards.dev"},
+		{"https://scorecard.mirror.example/api/", false, "https://scorecard.mirror.example/api"},
+		{"off", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.api, func(t *testing.T) {
+			env := map[string]string{"HOME": "/home/u", analysis.EnvScorecardAPI: tt.api}
+			cfg, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, t.TempDir(), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (cfg.Scorecard == nil) != tt.wantOff {
+				t.Fatalf("Scorecard = %+v, want off %v", cfg.Scorecard, tt.wantOff)
+			}
+			if tt.wantOff {
+				return
+			}
+			if cfg.Scorecard.API == nil || cfg.Scorecard.API.URL() != tt.wantURL || cfg.Scorecard.Local == nil {
+				t.Errorf("Scorecard = %+v, want the API at %s and local checks", cfg.Scorecard, tt.wantURL)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/pypi"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/scorecard"
 	"github.com/mcpvet/mcpvet/analysis/signals"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -58,6 +59,11 @@ type Config struct {
 	// TrustedRoot is a Sigstore trusted_root.json used to verify npm provenance (dist.attestations); nil
 	// means provenance cannot be verified and is reported as publish/provenance-unchecked.
 	TrustedRoot []byte
+	// Bundle bounds the search for what explains what an MCP server's bundle gained (zero fields: defaults).
+	Bundle BundleLimits
+	// Scorecard, when set, reads stored OpenSSF Scorecard results and runs the file-based checks on the
+	// upstream tree at the compared commit; nil turns Scorecard off.
+	Scorecard *ScorecardConfig
 }
 
 // Engine reviews dependency changes. It is safe for concurrent use when its Config's parts are.
@@ -97,6 +103,8 @@ type Request struct {
 	Locations []report.Location
 	// Findings the caller already made about this change (unpinned launches, non-registry sources).
 	Findings []finding.Finding
+	// Scorecard is the policy's Scorecard minimums (nil: the defaults, none).
+	Scorecard *scorecard.Policy
 	// Change, Direct and Dev describe the change in a pull request (see deps.Change); reported as given.
 	Change      string
 	Direct, Dev bool
@@ -244,7 +252,7 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		add(f)
 	}
 
-	e.signals(ctx, req, pack, m, pkg, add)
+	changes := e.signals(ctx, req, pack, m, pkg, add)
 	att := e.attest(ctx, m, tgz, add)
 
 	up, res, notes, err := e.upstream(ctx, *req, m, pkg, att.commit())
@@ -279,6 +287,7 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 			p.Upstream.Notes = append(p.Upstream.Notes, "the repository's host could not say whether it is a fork, archived or new: "+err.Error())
 		}
 	}
+	e.scorecard(ctx, req, up.claim, up.repo, res.Commit, p.Upstream, add)
 	if up.claim.Inferred {
 		f := finding.New(finding.RuleUnclaimedSource, fmt.Sprintf(
 			"%s@%s names no repository; compared with %s, found in its %s", req.Name, req.To, up.claim.String(), up.claim.Source))
@@ -302,12 +311,15 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 	for _, f := range cmp.Findings {
 		add(f)
 	}
+	if err := e.explainBundles(ctx, bundleCheck{req: req, pack: pack, changes: changes, cmp: cmp, up: up, res: res}, &p); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
 // signals adds what a careful reviewer checks beyond the source: known advisories, the version's age, what
-// changed since the previous version, and who published it.
-func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packument, m *registry.Manifest, pkg *archive.Package, add func(finding.Finding)) {
+// changed since the previous version, and who published it. It returns what changed, for explainBundles.
+func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packument, m *registry.Manifest, pkg *archive.Package, add func(finding.Finding)) *signals.Changes {
 	if e.cfg.OSV != nil {
 		vulns, err := e.cfg.OSV.Query(ctx, "npm", req.Name, req.To)
 		for _, f := range osv.Findings(vulns) { // what was read before a failure still counts
@@ -342,9 +354,11 @@ func (e *Engine) signals(ctx context.Context, req *Request, pack *registry.Packu
 				Message: fmt.Sprintf("the previous version %s could not be read, so what changed since it is unknown: %v", req.From, err)})
 		}
 	}
-	for _, f := range signals.Delta(fromPkg, pkg) {
+	changes := signals.DeltaChanges(fromPkg, pkg)
+	for _, f := range changes.Findings {
 		add(f)
 	}
+	return changes
 }
 
 // claimOf is the repository a manifest claims, normalised ("" when none or unreadable).

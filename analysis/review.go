@@ -37,6 +37,7 @@ func (e *Engine) Review(ctx context.Context, pr deps.PR, now time.Time) (*report
 			MCP: c.MCP, MCPReason: c.MCPReason, All: pol.Scope == policy.ScopeAll,
 			Locations: c.Locations, Findings: c.Findings,
 			Change: string(c.Kind), Direct: c.Direct, Dev: c.Dev,
+			Scorecard: &pol.Scorecard,
 		})
 	}
 	rep, err := e.Check(ctx, reqs)

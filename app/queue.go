@@ -28,6 +28,9 @@ type Work struct {
 	CheckRunID int64
 	// DeliveryID is the X-GitHub-Delivery that enqueued this work, for logs.
 	DeliveryID string
+	// LastAttempt is true when the queue will not retry this unit if it fails now: the Runner should then
+	// report the failure (a check run left in progress would never turn red or green).
+	LastAttempt bool
 }
 
 // Runner reviews one unit of work (the real one is pullreview.Reviewer, adapted by the lead). Run must
@@ -104,7 +107,9 @@ func (w *reviewWorker) Work(ctx context.Context, job *river.Job[reviewArgs]) err
 		"pr", a.Number, "sha", a.HeadSHA, "job", job.ID, "attempt", job.Attempt)
 	log.Info("review started")
 	start := time.Now()
-	err := runSafely(ctx, w.runner, a.work())
+	work := a.work()
+	work.LastAttempt = job.Attempt >= job.MaxAttempts
+	err := runSafely(ctx, w.runner, work)
 	elapsed := time.Since(start)
 	var perm *PermanentError
 	result := jobOK

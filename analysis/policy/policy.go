@@ -1,5 +1,6 @@
 // Package policy reads mcpvet's configuration file, .github/mcpvet.yml, and applies it to a report: which
-// dependencies are in scope, per-rule severities, and scoped, justified, expiring exceptions.
+// dependencies are in scope, per-rule severities, the verdict knobs (MCP servers fail closed, other
+// dependencies warn), Scorecard minimums, and scoped, justified, expiring exceptions.
 //
 // The file is always read from the pull request's base, never its head, so a pull request cannot weaken its
 // own review; callers pass the base tree's bytes. It must not import app/, action/ or any GitHub client.
@@ -8,16 +9,20 @@ package policy
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"deps.dev/util/semver"
 	"github.com/goccy/go-yaml"
+	yamlast "github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/analysis/rules"
+	"github.com/mcpvet/mcpvet/analysis/scorecard"
 )
 
 // Path is where the policy lives in the reviewed repository.
@@ -38,8 +43,20 @@ const (
 // Config is a parsed policy.
 type Config struct {
 	Scope string
-	// Rules overrides default severities; "" turns a rule off.
-	Rules      map[string]finding.Severity
+	// Rules overrides default severities; "" turns a rule off. A severity set here is final: the verdict
+	// knobs below do not change it.
+	Rules map[string]finding.Severity
+	// Unverified is what a finding that says "could not verify" does to an MCP server: finding.Block (the
+	// default: MCP servers fail closed, so such a finding blocks even when its rule defaults to warn) or
+	// finding.Warn (such findings warn, never block).
+	Unverified finding.Severity
+	// NonMCP caps the findings of dependencies that are not MCP servers (reviewed under scope "all"):
+	// finding.Warn (the default: a finding that would block warns instead, except publish/known-malicious)
+	// or finding.Block (findings keep their severity).
+	NonMCP finding.Severity
+	// Scorecard holds the Scorecard minimums (overall and per check). The zero value has none; a
+	// Dangerous-Workflow score of 0 is reported by its own rule whatever the minimums say.
+	Scorecard  scorecard.Policy
 	Exceptions []Exception
 	// Source names where the policy came from ("defaults" or the file).
 	Source string
@@ -59,12 +76,18 @@ type Exception struct {
 
 // Default is the policy when the repository has none.
 func Default() *Config {
-	return &Config{Scope: ScopeMCP, Rules: map[string]finding.Severity{}, Source: "defaults"}
+	return &Config{Scope: ScopeMCP, Rules: map[string]finding.Severity{}, Unverified: finding.Block, NonMCP: finding.Warn, Source: "defaults"}
 }
 
 type file struct {
 	Scope      string            `yaml:"scope"`
 	Rules      map[string]string `yaml:"rules"`
+	Unverified string            `yaml:"unverified"`
+	NonMCP     string            `yaml:"non-mcp"`
+	Scorecard  *struct {
+		Overall *minimum           `yaml:"overall"`
+		Checks  map[string]minimum `yaml:"checks"`
+	} `yaml:"scorecard"`
 	Exceptions []struct {
 		Package  string   `yaml:"package"`
 		Versions string   `yaml:"versions"`
@@ -72,6 +95,12 @@ type file struct {
 		Reason   string   `yaml:"reason"`
 		Expires  string   `yaml:"expires"`
 	} `yaml:"exceptions"`
+}
+
+// minimum is a Scorecard minimum as the file spells it: {minimum: 5, severity: block}.
+type minimum struct {
+	Minimum  *float64 `yaml:"minimum"`
+	Severity string   `yaml:"severity"`
 }
 
 // Parse reads a policy file. Errors name the file and the line.
@@ -101,8 +130,30 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 		return n.GetToken().Position.Line
 	}
+	// keyLine is the line of key in the mapping at path (line(path) when it cannot be told).
+	keyLine := func(path, key string) int {
+		if p, err := yaml.PathString(path); err == nil {
+			n, _ := p.FilterFile(ast)
+			var values []*yamlast.MappingValueNode
+			switch m := n.(type) {
+			case *yamlast.MappingNode:
+				values = m.Values
+			case *yamlast.MappingValueNode:
+				values = []*yamlast.MappingValueNode{m}
+			}
+			for _, v := range values {
+				if t := v.Key.GetToken(); t != nil && t.Value == key {
+					return t.Position.Line
+				}
+			}
+		}
+		return line(path)
+	}
 	fail := func(path, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, line(path), fmt.Sprintf(format, args...))
+	}
+	failAt := func(lineNo int, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s", name, lineNo, fmt.Sprintf(format, args...))
 	}
 	c := Default()
 	c.Source = name
@@ -122,6 +173,53 @@ func Parse(name string, data []byte) (*Config, error) {
 			return nil, fail("$.rules", "rule %s: %v", id, err)
 		}
 		c.Rules[id] = s
+	}
+	for _, knob := range []struct {
+		key, value string
+		into       *finding.Severity
+	}{{"unverified", f.Unverified, &c.Unverified}, {"non-mcp", f.NonMCP, &c.NonMCP}} {
+		switch finding.Severity(knob.value) {
+		case "":
+		case finding.Block, finding.Warn:
+			*knob.into = finding.Severity(knob.value)
+		default:
+			return nil, fail("$."+knob.key, "%s %q: want block or warn", knob.key, knob.value)
+		}
+	}
+	if sc := f.Scorecard; sc != nil {
+		if sc.Overall != nil {
+			at := keyLine("$.scorecard", "overall")
+			m, err := sc.Overall.parse()
+			if err != nil {
+				return nil, failAt(at, "scorecard.overall: %v", err)
+			}
+			m.Where = fmt.Sprintf("%s line %d", name, at)
+			c.Scorecard.Overall = &m
+		}
+		checks := make([]string, 0, len(sc.Checks))
+		for check := range sc.Checks {
+			checks = append(checks, check)
+		}
+		sort.Strings(checks) // errors do not depend on map order
+		for _, check := range checks {
+			at := keyLine("$.scorecard.checks", check)
+			canon, ok := scorecard.CanonicalCheck(check)
+			if !ok {
+				return nil, failAt(at, "unknown Scorecard check %q (want one of %s)", check, strings.Join(scorecard.CheckNames(), ", "))
+			}
+			if _, dup := c.Scorecard.Checks[canon]; dup {
+				return nil, failAt(at, "Scorecard check %s has two minimums", canon)
+			}
+			m, err := sc.Checks[check].parse()
+			if err != nil {
+				return nil, failAt(at, "scorecard check %s: %v", canon, err)
+			}
+			m.Where = fmt.Sprintf("%s line %d", name, at)
+			if c.Scorecard.Checks == nil {
+				c.Scorecard.Checks = map[string]scorecard.Minimum{}
+			}
+			c.Scorecard.Checks[canon] = m
+		}
 	}
 	if len(f.Exceptions) > MaxExceptions {
 		return nil, fail("$.exceptions", "%d exceptions; at most %d", len(f.Exceptions), MaxExceptions)
@@ -160,6 +258,25 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
+// parse validates a minimum: a score in 0…10 and a severity (block, warn or info; warn when absent).
+func (m minimum) parse() (scorecard.Minimum, error) {
+	if m.Minimum == nil {
+		return scorecard.Minimum{}, fmt.Errorf("no minimum (want {minimum: 0…10, severity: block|warn|info})")
+	}
+	if *m.Minimum < 0 || *m.Minimum > scorecard.MaxScore {
+		return scorecard.Minimum{}, fmt.Errorf("minimum %v: want a score from 0 to %d", *m.Minimum, scorecard.MaxScore)
+	}
+	out := scorecard.Minimum{Score: *m.Minimum, Severity: scorecard.DefaultSeverity}
+	if m.Severity != "" {
+		s, err := finding.ParseSeverity(m.Severity)
+		if err != nil || s == "" {
+			return scorecard.Minimum{}, fmt.Errorf("severity %q: want block, warn or info", m.Severity)
+		}
+		out.Severity = s
+	}
+	return out, nil
+}
+
 // yamlError keeps go-yaml's "[line:col] message" but drops its source excerpt.
 func yamlError(err error) string {
 	msg := err.Error()
@@ -174,6 +291,34 @@ func yamlError(err error) string {
 		}
 	}
 	return " " + msg
+}
+
+// knobs applies the verdict knobs to a finding whose severity the policy does not set: an MCP server that
+// could not be verified fails closed (or warns, with unverified: warn); a dependency that is not an MCP
+// server warns where it would block (unless non-mcp: block), except for a known-malicious version.
+func (c *Config) knobs(mcp bool, f finding.Finding) finding.Finding {
+	if f.Severity != finding.Block && f.Severity != finding.Warn {
+		return f
+	}
+	unverified, nonMCP := c.Unverified, c.NonMCP
+	if unverified == "" {
+		unverified = finding.Block
+	}
+	if nonMCP == "" {
+		nonMCP = finding.Warn
+	}
+	switch {
+	case mcp && f.Unverified && unverified == finding.Block && f.Severity == finding.Warn:
+		f.Severity = finding.Block
+		f.Message += " — block, not warn: an MCP server that could not be verified fails closed (policy unverified: block)"
+	case mcp && f.Unverified && unverified == finding.Warn && f.Severity == finding.Block:
+		f.Severity = finding.Warn
+		f.Message += " — warn, not block: the policy says unverified: warn"
+	case !mcp && nonMCP == finding.Warn && f.Severity == finding.Block && f.Rule != osv.RuleKnownMalicious:
+		f.Severity = finding.Warn
+		f.Message += " — warn, not block: not an MCP server (policy non-mcp: warn)"
+	}
+	return f
 }
 
 // Severity returns the effective severity of a rule: the policy's override, else its default.
@@ -204,8 +349,9 @@ func (e *Exception) coversRule(rule string) bool {
 	return false
 }
 
-// Apply sets every finding's severity from the policy, waives what live exceptions cover, reports expired
-// exceptions that would have matched, and re-finalises the report.
+// Apply sets every finding's severity from the policy — the rule's severity in `rules:` when set, else the
+// verdict knobs (unverified, non-mcp) — waives what live exceptions cover, reports expired exceptions that
+// would have matched, and re-finalises the report.
 func (c *Config) Apply(r *report.Report, now time.Time) {
 	for i := range r.Packages {
 		p := &r.Packages[i]
@@ -217,6 +363,8 @@ func (c *Config) Apply(r *report.Report, now time.Time) {
 					continue // turned off
 				}
 				f.Severity = s
+			} else {
+				f = c.knobs(p.MCP, f)
 			}
 			for j := range c.Exceptions {
 				e := &c.Exceptions[j]

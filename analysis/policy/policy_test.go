@@ -58,7 +58,7 @@ exceptions:
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	pkg := func(name, to string, rules ...string) report.Package {
-		p := report.Package{Name: name, To: to}
+		p := report.Package{Name: name, To: to, MCP: true}
 		for _, r := range rules {
 			p.Findings = append(p.Findings, finding.New(r, r))
 		}

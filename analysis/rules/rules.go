@@ -1,5 +1,6 @@
 // Package rules is the catalogue of every rule the engine can report, gathered from the packages that
-// define them (finding, osv, signals), so that policy validation and the documentation check see one list.
+// define them (finding, osv, signals, source, scorecard), so that policy validation and the documentation
+// check see one list.
 //
 // It must not import app/, action/ or any GitHub client.
 package rules
@@ -7,6 +8,7 @@ package rules
 import (
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/osv"
+	"github.com/mcpvet/mcpvet/analysis/scorecard"
 	"github.com/mcpvet/mcpvet/analysis/signals"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -18,6 +20,7 @@ func All() []finding.Rule {
 	all = append(all, osv.Rules()...)
 	all = append(all, signals.Rules()...)
 	all = append(all, source.Rules()...)
+	all = append(all, scorecard.Rules()...)
 	return all
 }
 

@@ -105,7 +105,7 @@ func TestPublish(t *testing.T) {
 func TestRules(t *testing.T) {
 	want := map[string]string{
 		RuleNewEndpoint: "warn", RuleNewCapability: "warn", RuleInstallScript: "block", RuleObfuscation: "warn",
-		RuleNewBinary: "warn", RuleNewDependency: "info", RuleUnscanned: "warn",
+		RuleNewBinary: "warn", RuleNewDependency: "info", RuleUnscanned: "warn", RuleUnexplainedBundleChange: "block",
 		RulePublisherChanged: "warn", RuleMaintainersChanged: "warn", RuleProvenanceDropped: "block",
 	}
 	got := map[string]string{}

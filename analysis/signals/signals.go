@@ -38,6 +38,12 @@ const (
 	// RuleUnscanned: part of the new version was not scanned (a scan limit was reached, or package.json
 	// could not be parsed), so the other diff/ rules may have missed something there.
 	RuleUnscanned = "diff/unscanned"
+	// RuleUnexplainedBundleChange: an MCP server's bundle (or unpaired build output) gained an endpoint or
+	// capability that neither the upstream source at the compared commit nor a dependency its lockfile
+	// pins there contains (see DeltaChanges, Finder; the search is done by package analysis). When the
+	// search was incomplete (a limit was reached, the lockfile or a dependency could not be read) the
+	// finding is marked unverified.
+	RuleUnexplainedBundleChange = "diff/unexplained-bundle-change"
 	// RulePublisherChanged: the account that published the new version (_npmUser) differs from the
 	// previous version's.
 	RulePublisherChanged = "publish/publisher-changed"
@@ -58,6 +64,7 @@ func Rules() []finding.Rule {
 		{ID: RuleNewBinary, Severity: finding.Warn, Summary: "a new or changed .node, .wasm or ELF/PE/Mach-O file"},
 		{ID: RuleNewDependency, Severity: finding.Info, Summary: "a runtime dependency added in package.json, or one that now comes from git, a URL, a path or an alias"},
 		{ID: RuleUnscanned, Severity: finding.Warn, Summary: "part of the new version was not scanned: a file or the package exceeds a scan limit, or package.json could not be parsed"},
+		{ID: RuleUnexplainedBundleChange, Severity: finding.Block, Summary: "an MCP server's bundle gained an endpoint or capability found neither in the upstream source at the compared commit nor in a dependency its lockfile pins there (unverified when the search was incomplete)"},
 		{ID: RulePublisherChanged, Severity: finding.Warn, Summary: "the new version was published by a different npm account (_npmUser) than the previous one"},
 		{ID: RuleMaintainersChanged, Severity: finding.Warn, Summary: "the package's maintainers differ between the two versions"},
 		{ID: RuleProvenanceDropped, Severity: finding.Block, Summary: "the previous version had npm provenance (dist.attestations) and the new one has none"},

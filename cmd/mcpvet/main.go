@@ -6,6 +6,8 @@
 //	mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
 //	mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
 //	mcpvet demo   [--format text|json|markdown]
+//	mcpvet serve  (the GitHub App; configured by MCPVET_* variables, see README)
+//	mcpvet action (the GitHub Action's step; inputs and GITHUB_* variables from the runner)
 //
 // Exit codes: 0 no blocking finding, 1 blocking finding, 2 usage or configuration error, 3 no verdict.
 package main
@@ -17,9 +19,12 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(mainCode()) }
+
+// mainCode runs the command of the process's arguments; SIGINT and SIGTERM cancel its context (serve
+// then shuts down gracefully).
+func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 }

@@ -23,6 +23,8 @@ Usage:
   mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
   mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
   mcpvet demo   [--format text|json|markdown]
+  mcpvet serve                        (the GitHub App: webhook server and queue, configured by MCPVET_* variables)
+  mcpvet action                       (the GitHub Action's step: inputs and GITHUB_* from the environment)
 
 Exit codes: 0 no blocking finding, 1 blocking finding, 2 usage or configuration error, 3 no verdict.
 `
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		code, err = runCheck(ctx, args[1:], stdout, stderr, getenv)
 	case "review":
 		code, err = runReview(ctx, args[1:], stdout, stderr, getenv)
+	case "serve":
+		code, err = runServe(ctx, args[1:], stderr, getenv)
+	case "action":
+		code, err = runAction(ctx, args[1:], stdout, stderr, getenv)
 	case "demo":
 		code, err = runDemo(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":

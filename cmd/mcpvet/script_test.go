@@ -17,9 +17,7 @@ import (
 // TestMain makes this test binary double as the mcpvet binary inside scripts, so it is built once per run.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"mcpvet": func() {
-			os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
-		},
+		"mcpvet": func() { os.Exit(mainCode()) },
 	})
 }
 

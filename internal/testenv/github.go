@@ -116,6 +116,7 @@ type GitHub struct {
 	tokens        map[string]*ghToken
 	repos         map[string]*ghRepo // "owner/name" (lower case) → repo
 	failures      []ghFailure
+	holds         ghHolds
 	rate          map[string]*ghRate
 	log           []GitHubRequest
 	violations    []string
@@ -887,6 +888,9 @@ func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Route = route.key()
+	if !g.holds.wait(r.Context(), route) {
+		return // the client went away while its request was held
+	}
 	c := &ghCall{r: r, route: route, params: params, body: body, accept: r.Header.Get("Accept"), base: "http://" + r.Host}
 	if r.TLS != nil {
 		c.base = "https://" + r.Host

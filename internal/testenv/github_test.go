@@ -1284,3 +1284,45 @@ func TestGitHubCompare(t *testing.T) {
 	wantStatus(t, "unknown commit", call(t, "GET", base+"/repos/acme/widgets/compare/main..."+strings.Repeat("9", 40), tok, nil), 404)
 	wantStatus(t, "no three dots", call(t, "GET", base+"/repos/acme/widgets/compare/main..bump", tok, nil), 404)
 }
+
+func TestGitHubHold(t *testing.T) {
+	g := NewGitHub()
+	if err := g.AddUserToken("tok", "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	url := g.Start()
+	defer g.Close()
+	if err := g.Hold("GET /no/such/route"); err == nil {
+		t.Fatal("Hold accepted a route the fake does not serve")
+	}
+	if err := g.Hold("rate-limit/get"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", url+"/rate_limit", nil)
+		req.Header.Set("Authorization", "token tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	for g.Held() == 0 {
+		select {
+		case code := <-done:
+			t.Fatalf("request answered (%d) while held", code)
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	g.Release()
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("released request: status %d, want 200", code)
+	}
+	if g.Held() != 0 {
+		t.Fatalf("Held() = %d after release", g.Held())
+	}
+}
