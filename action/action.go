@@ -158,7 +158,7 @@ func (r *run) run(ctx context.Context) int {
 	if err != nil {
 		return r.fail(report.ExitIncomplete, "mcpvet: could not read the changes", err)
 	}
-	pr, scope, err := loadBasePolicy(ctx, trees.pr, in.ConfigFile, in.Scope != "")
+	pol, err := loadBasePolicy(ctx, trees.pr, in.ConfigFile, in.Scope != "")
 	if errors.Is(err, analysis.ErrConfig) {
 		return r.fail(report.ExitUsage, "mcpvet: invalid policy", err)
 	}
@@ -169,7 +169,7 @@ func (r *run) run(ctx context.Context) int {
 	if err != nil {
 		return r.fail(report.ExitUsage, "mcpvet: configuration", err)
 	}
-	rep, err := analysis.New(cfg).Review(ctx, pr, r.env.Now())
+	rep, err := analysis.New(cfg).ReviewWithPolicy(ctx, trees.pr, pol, r.env.Now())
 	if errors.Is(err, analysis.ErrConfig) {
 		return r.fail(report.ExitUsage, "mcpvet: invalid policy", err)
 	}
@@ -177,7 +177,7 @@ func (r *run) run(ctx context.Context) int {
 		return r.fail(report.ExitIncomplete, "mcpvet: could not reach a verdict", err)
 	}
 	r.summary = append(r.summary, fmt.Sprintf("Reviewed %s (trees from %s; policy: %s from the base, scope %s).",
-		describe(t), trees.from, in.ConfigFile, scope))
+		describe(t), trees.from, in.ConfigFile, pol.Scope))
 	return r.finish(ctx, t, trees, client, rep)
 }
 

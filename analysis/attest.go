@@ -82,13 +82,20 @@ func (e *Engine) attest(ctx context.Context, m *registry.Manifest, tgz []byte, a
 		return a
 	}
 	a.res = res
+	if m.GitHead != "" && !strings.EqualFold(m.GitHead, res.Commit) {
+		f := finding.New(finding.RuleProvenanceCommit, fmt.Sprintf(
+			"%s's gitHead says it was published from commit %s, but its verified provenance says it was built from %s; the attested commit is compared when the repository holds it",
+			id, m.GitHead, res.Commit))
+		f.Evidence = fmt.Sprintf("packument versions[%s].gitHead %s; SLSA provenance: %s@%s, workflow %s, ref %s", m.Version, m.GitHead, res.Repository, res.Commit, res.Workflow, res.Ref)
+		add(f)
+	}
 	return a
 }
 
 // apply marks the compared upstream verified when it is the attested repository, and says how the attested
 // commit was used: only when the attested commit is the one compared is the claim verified, and
 // res.ResolvedBy becomes ResolvedByProvenance.
-func (a *attestation) apply(u *report.Upstream, claim source.Claim, res *source.Resolution) {
+func (a *attestation) apply(u *report.Upstream, claim source.Claim, res *source.Resolution, add func(finding.Finding)) {
 	if a.res == nil || claim.Inferred || !strings.EqualFold(claim.String(), attestedRepo(a.res.Repository)) {
 		return
 	}
@@ -99,8 +106,11 @@ func (a *attestation) apply(u *report.Upstream, claim source.Claim, res *source.
 		res.ResolvedBy, u.ResolvedBy = ResolvedByProvenance, ResolvedByProvenance
 		return
 	}
-	u.Notes = append(u.Notes, fmt.Sprintf("the attested commit %s is not in %s, so the claim is not verified; compared with %s (%s) instead",
-		a.res.Commit, claim.String(), report.ShortCommit(res.Commit), res.ResolvedBy))
+	f := finding.New(finding.RuleProvenanceCommit, fmt.Sprintf(
+		"verified npm provenance says the tarball was built from %s@%s, but that commit is not in the repository (force-pushed away, or never pushed), so the claim is not verified; compared with %s (%s) instead",
+		claim.String(), a.res.Commit, report.ShortCommit(res.Commit), res.ResolvedBy))
+	f.Evidence = fmt.Sprintf("SLSA provenance: %s@%s, workflow %s, ref %s", a.res.Repository, a.res.Commit, a.res.Workflow, a.res.Ref)
+	add(f)
 }
 
 // attestedRepo turns a provenance repository URL (https://github.com/o/r) into a claim name (github.com/o/r).

@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
@@ -64,10 +65,19 @@ func TestProvenance(t *testing.T) {
 		verified  bool
 		commit    string
 		by        string
+		gitHead   string // the packument's gitHead; "" means the repository's last commit
 	}{
-		{name: "attested-ok-mcp", verified: true, commit: first, by: analysis.ResolvedByProvenance,
+		{name: "attested-ok-mcp", verified: true, commit: first, by: analysis.ResolvedByProvenance, gitHead: first,
 			doc: func(n string) []byte {
 				return provenancetest.Document(t, pki.Bundle(t, n, "1.0.0", sum[:], attestedURL, first))
+			}},
+		{name: "attested-githead-differs-mcp", wantRule: finding.RuleProvenanceCommit, verified: true, commit: first, by: analysis.ResolvedByProvenance,
+			doc: func(n string) []byte {
+				return provenancetest.Document(t, pki.Bundle(t, n, "1.0.0", sum[:], attestedURL, first))
+			}},
+		{name: "attested-commit-missing-mcp", wantRule: finding.RuleProvenanceCommit, commit: last, by: "gitHead",
+			doc: func(n string) []byte {
+				return provenancetest.Document(t, pki.Bundle(t, n, "1.0.0", sum[:], attestedURL, strings.Repeat("ab", 20)))
 			}},
 		{name: "attested-wrong-repo-mcp", wantRule: finding.RuleProvenanceMismatch, commit: last, by: "gitHead",
 			doc: func(n string) []byte {
@@ -95,7 +105,7 @@ func TestProvenance(t *testing.T) {
 			v := testenv.Version{
 				Manifest: map[string]any{
 					"repository": map[string]any{"type": "git", "url": "git+https://github.com/" + repo + ".git"},
-					"gitHead":    last,
+					"gitHead":    cmp.Or(tc.gitHead, last),
 					"keywords":   []any{"mcp"},
 				},
 				Tarball: tgz,

@@ -274,7 +274,7 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 		FilesTotal:   res.FilesTotal,
 		Notes:        append(notes, res.Notes...),
 	}
-	att.apply(p.Upstream, up.claim, res)
+	att.apply(p.Upstream, up.claim, res, add)
 	if e.cfg.Identity != nil {
 		id, err := e.cfg.Identity.Lookup(ctx, up.claim)
 		switch {
@@ -284,7 +284,8 @@ func (e *Engine) review(ctx context.Context, req *Request) (report.Package, erro
 			}
 		case errors.Is(err, source.ErrUnsupportedHost):
 		default:
-			p.Upstream.Notes = append(p.Upstream.Notes, "the repository's host could not say whether it is a fork, archived or new: "+err.Error())
+			add(finding.Finding{Rule: source.RuleIdentityUnknown, Severity: finding.Info,
+				Message: fmt.Sprintf("%s could not say whether %s is a fork, archived or new, so that was not checked: %v", up.claim.Host, up.claim.String(), err)})
 		}
 	}
 	e.scorecard(ctx, req, up.claim, up.repo, res.Commit, p.Upstream, add)
@@ -443,6 +444,14 @@ func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest
 		}
 		rr.Directory = c.Directory
 		res, err := source.Resolve(ctx, repo, rr)
+		if err == nil && attested != "" && res.ResolvedBy != "gitHead" && m.GitHead != "" && !strings.EqualFold(m.GitHead, attested) {
+			// The attested commit is not in the repository: the published gitHead is the next best evidence.
+			alt := rr
+			alt.GitHead = m.GitHead
+			if r2, err2 := source.Resolve(ctx, repo, alt); err2 == nil && r2.ResolvedBy == "gitHead" {
+				res = r2
+			}
+		}
 		if err != nil {
 			repo.Close()
 			failures = append(failures, fmt.Sprintf("%s: %v", c.String(), err))

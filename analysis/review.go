@@ -22,6 +22,12 @@ func (e *Engine) Review(ctx context.Context, pr deps.PR, now time.Time) (*report
 	if err != nil {
 		return nil, err
 	}
+	return e.ReviewWithPolicy(ctx, pr, pol, now)
+}
+
+// ReviewWithPolicy is Review under pol, a policy the caller read from the pull request's base (LoadPolicyAt)
+// and may only have made stricter — never from its head.
+func (e *Engine) ReviewWithPolicy(ctx context.Context, pr deps.PR, pol *policy.Config, now time.Time) (*report.Report, error) {
 	e.progress("reading the pull request's dependency changes")
 	found, err := deps.Detect(ctx, pr)
 	if err != nil {
@@ -55,14 +61,20 @@ func (e *Engine) Review(ctx context.Context, pr deps.PR, now time.Time) (*report
 // LoadPolicy reads .github/mcpvet.yml from the pull request's base — never its head, so a pull request cannot
 // weaken its own review. No file means the defaults.
 func LoadPolicy(ctx context.Context, pr deps.PR) (*policy.Config, error) {
-	data, err := pr.ReadBase(ctx, policy.Path)
+	return LoadPolicyAt(ctx, pr, policy.Path)
+}
+
+// LoadPolicyAt reads the policy at path (repository-relative) from the pull request's base; no file means
+// the defaults. Errors in the file wrap ErrConfig and name path and line.
+func LoadPolicyAt(ctx context.Context, pr deps.PR, path string) (*policy.Config, error) {
+	data, err := pr.ReadBase(ctx, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return policy.Default(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s from the base: %w", policy.Path, err)
+		return nil, fmt.Errorf("read %s from the base: %w", path, err)
 	}
-	cfg, err := policy.Parse(policy.Path, data)
+	cfg, err := policy.Parse(path, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}

@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
@@ -65,6 +66,8 @@ type engineOpts struct {
 	trustRoot bool      // MCPVET_SIGSTORE_TRUSTED_ROOT names the test's Sigstore trusted root
 	// scorecardDown: MCPVET_SCORECARD_API names a Scorecard API that refuses every request.
 	scorecardDown bool
+	// identityDown: MCPVET_GITHUB_API_URL names a GitHub API that refuses every request.
+	identityDown bool
 }
 
 // caseHarness runs scenarios: one engine per engineOpts (sharing its caches between scenarios), and each
@@ -92,6 +95,9 @@ func (h *caseHarness) engine(t *testing.T, o engineOpts) *analysis.Engine {
 	}
 	if o.trustRoot {
 		env[analysis.EnvSigstoreTrustedRoot] = h.rootPath
+	}
+	if o.identityDown {
+		env[source.EnvGitHubAPIURL] = h.osvDown // the same refusing server
 	}
 	if o.scorecardDown {
 		env[analysis.EnvScorecardAPI] = h.osvDown // the same refusing server
@@ -265,6 +271,7 @@ func ruleCases() []ruleCase {
 		{finding.RuleProvenanceInvalid, checkWith(relayProvenance+"@1.0.2 (tampered bundle)", relayProvenance+"@1.0.2", engineOpts{trustRoot: true}), provenanceOK},
 		{finding.RuleProvenanceMismatch, checkWith(relayProvenance+"@1.0.1 (built from another repository)", relayProvenance+"@1.0.1", engineOpts{trustRoot: true}), provenanceOK},
 		{finding.RuleProvenanceUnchecked, check(relayProvenance + "@1.0.0"), provenanceOK},
+		{finding.RuleProvenanceCommit, checkWith(relayProvenance+"@1.0.3 (gitHead contradicts provenance)", relayProvenance+"@1.0.3", engineOpts{trustRoot: true}), provenanceOK},
 		{osv.RuleKnownMalicious, check("mailpost-mcp@1.0.16"), mailpost},
 		{osv.RuleKnownVulnerable, relay("1.0.0"), relay110},
 		{osv.RuleAdvisoriesUnavailable, checkWith("@acme/relay-mcp@1.1.0 (OSV API answering HTTP 403)", "@acme/relay-mcp@1.1.0", engineOpts{osvDown: true}), relay110},
@@ -281,6 +288,7 @@ func ruleCases() []ruleCase {
 		{signals.RulePublisherChanged, relay("1.1.0..1.1.15"), honestBump},
 		{signals.RuleMaintainersChanged, relay("1.1.0..1.1.16"), honestBump},
 		{signals.RuleProvenanceDropped, relay("1.2.0..1.2.1"), relay("1.2.0..1.2.2")},
+		{source.RuleIdentityUnknown, checkWith("@acme/relay-mcp@1.1.0 (GitHub API answering HTTP 403)", "@acme/relay-mcp@1.1.0", engineOpts{identityDown: true}), relay110},
 		{source.RuleFork, check("@relaykit/relay-mcp@1.1.0"), relay110},
 		{source.RuleArchived, check("chat-relay-mcp@0.9.0"), relay110},
 		{source.RuleYoungRepository,
@@ -442,6 +450,8 @@ func prepareProvenance(t *testing.T, dir string) string {
 		t.Fatal("bundle payload not found to tamper with")
 	}
 	docs["1.0.2"] = provenancetest.Document(t, tampered)
+	docs["1.0.3"] = provenancetest.Document(t, pki.Bundle(t, relayProvenance, "1.0.3", sum[:], repoURL, commit))
+	gitHead := map[string]string{"1.0.3": commits[0]} // the packument names another commit than the one attested
 	versions := make([]string, 0, len(docs))
 	for v := range docs {
 		versions = append(versions, v)
@@ -451,7 +461,7 @@ func prepareProvenance(t *testing.T, dir string) string {
 		world.Registry.Publish(relayProvenance, v, testenv.Version{
 			Manifest: map[string]any{
 				"repository": map[string]any{"type": "git", "url": "git+https://github.com/" + fixtures.RelayRepo + ".git"},
-				"gitHead":    commit,
+				"gitHead":    cmp.Or(gitHead[v], commit),
 				"keywords":   []any{"mcp"},
 			},
 			Tarball:         tgz,

@@ -111,6 +111,9 @@ const (
 	RuleProvenanceMismatch = "publish/provenance-mismatch"
 	// RuleProvenanceUnchecked: dist.attestations exist but no Sigstore trusted root is configured.
 	RuleProvenanceUnchecked = "publish/provenance-unchecked"
+	// RuleProvenanceCommit: verified provenance names a commit that the packument's gitHead contradicts, or
+	// that the claimed repository does not hold (so another commit had to be compared).
+	RuleProvenanceCommit = "publish/provenance-commit-mismatch"
 )
 
 // Rules lists every rule with its default severity, in documentation order.
@@ -148,6 +151,7 @@ func Rules() []Rule {
 		{RuleProvenanceInvalid, Block, true, "npm provenance (dist.attestations) could not be fetched, read or verified"},
 		{RuleProvenanceMismatch, Block, false, "verified npm provenance binds the tarball to another repository than the claimed one"},
 		{RuleProvenanceUnchecked, Info, false, "the version has npm provenance but no Sigstore trusted root is configured to verify it"},
+		{RuleProvenanceCommit, Warn, false, "verified npm provenance names a commit that gitHead contradicts or the repository does not hold"},
 	}
 }
 

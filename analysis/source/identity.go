@@ -24,6 +24,9 @@ const (
 	RuleArchived = "source/archived"
 	// RuleYoungRepository: the claimed upstream was created less than YoungRepositoryAge before the review.
 	RuleYoungRepository = "source/young-repository"
+	// RuleIdentityUnknown: the upstream's host could not be asked (rate limit, outage), so whether the
+	// repository is a fork, archived or new is unknown — reported, never assumed fine.
+	RuleIdentityUnknown = "source/identity-unknown"
 )
 
 // Rules lists the rules of IdentityFindings with their default severities, in documentation order.
@@ -32,6 +35,7 @@ func Rules() []finding.Rule {
 		{ID: RuleFork, Severity: finding.Warn, Summary: "the claimed upstream repository is a fork of another repository"},
 		{ID: RuleArchived, Severity: finding.Warn, Summary: "the claimed upstream repository is archived"},
 		{ID: RuleYoungRepository, Severity: finding.Warn, Summary: "the claimed upstream repository was created less than 30 days ago"},
+		{ID: RuleIdentityUnknown, Severity: finding.Info, Summary: "the upstream's host could not say whether the repository is a fork, archived or new"},
 	}
 }
 

@@ -3,9 +3,9 @@
 //
 // Usage:
 //
-//	mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
-//	mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
-//	mcpvet demo   [--format text|json|markdown]
+//	mcpvet check  [--format text|json|markdown|sarif] <name>@<from>..<to> | <name>@<version> ...
+//	mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown|sarif]
+//	mcpvet demo   [--format text|json|markdown|sarif]
 //	mcpvet serve  (the GitHub App; configured by MCPVET_* variables, see README)
 //	mcpvet action (the GitHub Action's step; inputs and GITHUB_* variables from the runner)
 //

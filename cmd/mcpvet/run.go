@@ -14,15 +14,16 @@ import (
 	"github.com/mcpvet/mcpvet/analysis"
 	"github.com/mcpvet/mcpvet/analysis/deps"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/rules"
 	"github.com/mcpvet/mcpvet/internal/fixtures"
 )
 
 const usage = `mcpvet reviews MCP servers and other npm dependencies against their source.
 
 Usage:
-  mcpvet check  [--format text|json|markdown] <name>@<from>..<to> | <name>@<version> ...
-  mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown]
-  mcpvet demo   [--format text|json|markdown]
+  mcpvet check  [--format text|json|markdown|sarif] <name>@<from>..<to> | <name>@<version> ...
+  mcpvet review [--repo DIR] [--base REF] [--head REF] [--format text|json|markdown|sarif]
+  mcpvet demo   [--format text|json|markdown|sarif]
   mcpvet serve                        (the GitHub App: webhook server and queue, configured by MCPVET_* variables)
   mcpvet action                       (the GitHub Action's step: inputs and GITHUB_* from the environment)
 
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text, json or markdown")
+	format := fs.String("format", "text", "output format: text, json, markdown or sarif")
 	return fs, format
 }
 
@@ -131,7 +132,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return 0, err
 	}
-	if err := report.Write(stdout, rep, f); err != nil {
+	if err := writeReport(stdout, rep, f, getenv); err != nil {
 		return 0, err
 	}
 	return rep.ExitCode(), nil
@@ -182,7 +183,7 @@ func runReview(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return 0, err
 	}
-	if err := report.Write(stdout, rep, f); err != nil {
+	if err := writeReport(stdout, rep, f, getenv); err != nil {
 		return 0, err
 	}
 	return rep.ExitCode(), nil
@@ -224,6 +225,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fmt.Fprintf(stderr, "demo: a pull request bumps mailpost-mcp 1.0.15 → 1.0.16 in package.json, package-lock.json and .mcp.json\n")
 	fmt.Fprintf(stderr, "demo: mcpvet review --repo %s --base pr-base --head pr-head\n\n", pr)
 	return runReview(ctx, []string{"--format", *format, "--repo", pr, "--base", "pr-base", "--head", "pr-head"}, stdout, stderr, demoEnv)
+}
+
+// writeReport renders rep: colour only for text on a terminal (and not when NO_COLOR is set), the rule
+// catalogue and version for SARIF.
+func writeReport(w io.Writer, rep *report.Report, f report.Format, getenv func(string) string) error {
+	return report.WriteWith(w, rep, f, report.WriteOptions{
+		Color:       f == report.FormatText && getenv("NO_COLOR") == "" && isTerminal(w),
+		Rules:       rules.All(),
+		ToolVersion: buildVersion(),
+	})
 }
 
 // isTerminal reports whether w is a character device (a terminal), where progress lines help.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -495,13 +496,10 @@ func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
 	name := fmt.Sprintf("mcpvet_serve_%d", time.Now().UnixNano())
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
 	ts.Check(err)
-	cfg, err := pgx.ParseConfig(admin)
+	u, err := url.Parse(admin)
 	ts.Check(err)
-	u := strings.Replace(admin, "/"+cfg.Database, "/"+name, 1)
-	if cfg.Database == "" || !strings.Contains(admin, "/"+cfg.Database) {
-		ts.Fatalf("pgdb: $MCPVET_TEST_POSTGRES must name a database (postgres://…/DB)")
-	}
-	ts.Setenv("MCPVET_DB", u)
+	u.Path = "/" + name
+	ts.Setenv("MCPVET_DB", u.String())
 }
 
 // cmdSleep waits: "sleep 3s" gives a server time to do what it should not (a duplicate review).
