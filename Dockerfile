@@ -25,6 +25,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM alpine:${ALPINE_VERSION} AS base
 RUN apk add --no-cache git ca-certificates
 COPY --from=build /out/mcpvet /usr/local/bin/mcpvet
+# npm provenance is verified against the Sigstore public-good trusted root, fetched through TUF.
+ENV MCPVET_SIGSTORE_TRUSTED_ROOT=tuf
 ENTRYPOINT ["/usr/local/bin/mcpvet"]
 
 # The GitHub Action. GitHub runs Docker actions as the image's default user and documents that it must be root

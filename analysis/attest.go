@@ -38,6 +38,11 @@ func (e *Engine) attest(ctx context.Context, m *registry.Manifest, tgz []byte, a
 		return a // no provenance; publish/provenance-dropped covers losing it
 	}
 	id := m.Name + "@" + m.Version
+	if len(e.cfg.TrustedRoot) == 0 && e.cfg.TrustedRootErr != nil {
+		add(finding.New(finding.RuleProvenanceInvalid, fmt.Sprintf(
+			"%s has npm provenance, but the Sigstore trusted root to verify it could not be fetched: %v", id, e.cfg.TrustedRootErr)))
+		return a
+	}
 	if len(e.cfg.TrustedRoot) == 0 {
 		add(finding.New(finding.RuleProvenanceUnchecked, fmt.Sprintf(
 			"%s has npm provenance, but no Sigstore trusted root is configured (%s), so it was not verified and the repository claim stays a claim", id, EnvSigstoreTrustedRoot)))

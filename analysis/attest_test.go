@@ -44,10 +44,14 @@ func TestProvenance(t *testing.T) {
 	if err := os.WriteFile(rootPath, pki.TrustedRoot, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	withRoot := func(t *testing.T, root bool) *analysis.Engine {
+	withRoot := func(t *testing.T, root bool, tufDown bool) *analysis.Engine {
 		env := world.Env(t.TempDir())
 		if root {
 			env[analysis.EnvSigstoreTrustedRoot] = rootPath
+		}
+		if tufDown { // the public-good root through TUF, from a mirror that cannot be reached
+			env[analysis.EnvSigstoreTrustedRoot] = analysis.TrustedRootTUF
+			env[analysis.EnvSigstoreTUFURL] = "http://127.0.0.1:1"
 		}
 		cfg, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, "", slog.New(slog.DiscardHandler))
 		if err != nil {
@@ -60,6 +64,7 @@ func TestProvenance(t *testing.T) {
 		name      string
 		doc       func(name string) []byte // attestations document; nil serves none (404)
 		noRoot    bool
+		tufDown   bool
 		wantRule  string
 		wantUnver bool
 		verified  bool
@@ -94,6 +99,10 @@ func TestProvenance(t *testing.T) {
 				}
 				return provenancetest.Document(t, tampered)
 			}},
+		{name: "attested-tuf-down-mcp", tufDown: true, wantRule: finding.RuleProvenanceInvalid, wantUnver: true, commit: last, by: "gitHead",
+			doc: func(n string) []byte {
+				return provenancetest.Document(t, pki.Bundle(t, n, "1.0.0", sum[:], attestedURL, first))
+			}},
 		{name: "attested-missing-doc-mcp", wantRule: finding.RuleProvenanceInvalid, wantUnver: true, commit: last, by: "gitHead"},
 		{name: "attested-unchecked-mcp", noRoot: true, wantRule: finding.RuleProvenanceUnchecked, commit: last, by: "gitHead",
 			doc: func(n string) []byte {
@@ -117,7 +126,7 @@ func TestProvenance(t *testing.T) {
 					"provenance": map[string]any{"predicateType": provenance.PredicateSLSAv1}}
 			}
 			world.Registry.Publish(tc.name, "1.0.0", v)
-			rep, err := withRoot(t, !tc.noRoot).Check(context.Background(), []analysis.Request{{Name: tc.name, To: "1.0.0", MCP: true}})
+			rep, err := withRoot(t, !tc.noRoot, tc.tufDown).Check(context.Background(), []analysis.Request{{Name: tc.name, To: "1.0.0", MCP: true}})
 			if err != nil {
 				t.Fatal(err)
 			}

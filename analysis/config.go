@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/tuf"
+
 	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/provenance"
 	"github.com/mcpvet/mcpvet/analysis/pypi"
@@ -34,10 +36,21 @@ const (
 	// EnvGitHosts lists extra git servers ("host:port", comma-separated) that may be on loopback or private
 	// addresses and spoken to over plain http: mirrors inside a company network, test servers.
 	EnvGitHosts = "MCPVET_GIT_HOSTS"
-	// EnvSigstoreTrustedRoot is the path of a Sigstore trusted_root.json used to verify npm provenance; unset
-	// means provenance cannot be verified (reported as publish/provenance-unchecked).
+	// EnvSigstoreTrustedRoot is the path of a Sigstore trusted_root.json used to verify npm provenance, or
+	// TrustedRootTUF to fetch the public-good instance's (npm's) with TUF; unset means provenance cannot be
+	// verified (reported as publish/provenance-unchecked).
 	EnvSigstoreTrustedRoot = "MCPVET_SIGSTORE_TRUSTED_ROOT"
+	// EnvSigstoreTUFURL replaces the TUF mirror TrustedRootTUF fetches from (default tuf.DefaultMirror).
+	EnvSigstoreTUFURL = "MCPVET_SIGSTORE_TUF_URL"
 )
+
+// TrustedRootTUF is the MCPVET_SIGSTORE_TRUSTED_ROOT value that fetches the Sigstore public-good trusted
+// root — the one npm provenance is signed under — through TUF, starting from the TUF root sigstore-go ships
+// and caching the verified metadata under the cache directory.
+const TrustedRootTUF = "tuf"
+
+// trustedRootTarget is the TUF target holding the trusted root.
+const trustedRootTarget = "trusted_root.json"
 
 // ConfigFromEnv wires an engine from the environment: npm's registry settings (npm_config_registry, the
 // project's and the user's .npmrc), MCPVET_GITHUB_URL / MCPVET_GITHUB_TOKEN for github.com upstreams (never
@@ -86,17 +99,25 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 	if u := getenv(EnvPyPIURL); u != "off" {
 		py = pypi.New(u, pypi.Options{Logger: logger})
 	}
-	trustedRoot, err := readTrustedRoot(getenv(EnvSigstoreTrustedRoot))
+	var trustedRoot []byte
+	var trustedRootErr error
+	if getenv(EnvSigstoreTrustedRoot) == TrustedRootTUF {
+		// An unreachable TUF mirror does not stop the review: provenance is then reported as not verifiable.
+		trustedRoot, trustedRootErr = fetchTrustedRoot(filepath.Join(cache, "sigstore-tuf"), getenv(EnvSigstoreTUFURL))
+	} else {
+		trustedRoot, err = readTrustedRoot(getenv(EnvSigstoreTrustedRoot))
+	}
 	if err != nil {
 		return Config{}, err
 	}
 	return Config{
-		TrustedRoot: trustedRoot,
-		PyPI:        py,
-		Identity:    source.IdentityClientFromEnv(getenv),
-		OSV:         adv,
-		Scorecard:   sc,
-		Registry:    registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
+		TrustedRoot:    trustedRoot,
+		TrustedRootErr: trustedRootErr,
+		PyPI:           py,
+		Identity:       source.IdentityClientFromEnv(getenv),
+		OSV:            adv,
+		Scorecard:      sc,
+		Registry:       registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
 		Fetcher: &source.Fetcher{
 			GitHubURL:    gh,
 			GitHubToken:  getenv(EnvGitHubToken),
@@ -111,6 +132,27 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// fetchTrustedRoot fetches the public-good trusted root through TUF (every metadata file verified from the
+// TUF root sigstore-go ships), from mirror ("" for tuf.DefaultMirror), caching metadata in cacheDir.
+func fetchTrustedRoot(cacheDir, mirror string) ([]byte, error) {
+	opts := tuf.DefaultOptions().WithCachePath(cacheDir)
+	if mirror != "" {
+		opts = opts.WithRepositoryBaseURL(mirror)
+	}
+	c, err := tuf.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: TUF client for %s: %w", EnvSigstoreTrustedRoot, TrustedRootTUF, opts.RepositoryBaseURL, err)
+	}
+	data, err := c.GetTarget(trustedRootTarget)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: fetch %s from %s: %w", EnvSigstoreTrustedRoot, TrustedRootTUF, trustedRootTarget, opts.RepositoryBaseURL, err)
+	}
+	if len(data) > provenance.MaxTrustedRootSize {
+		return nil, fmt.Errorf("%s=%s: %s is larger than %d bytes", EnvSigstoreTrustedRoot, TrustedRootTUF, trustedRootTarget, provenance.MaxTrustedRootSize)
+	}
+	return data, nil
 }
 
 // readTrustedRoot reads the Sigstore trusted root at path (nil when path is ""), at most

@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/mcpvet/mcpvet/analysis"
@@ -64,5 +65,31 @@ func TestConfigFromEnvScorecard(t *testing.T) {
 				t.Errorf("Scorecard = %+v, want the API at %s and local checks", cfg.Scorecard, tt.wantURL)
 			}
 		})
+	}
+}
+
+// TestConfigFromEnvTrustedRootTUF: MCPVET_SIGSTORE_TRUSTED_ROOT=tuf fetches the public-good trusted root
+// through TUF; a mirror that cannot be reached does not stop the review but is kept as TrustedRootErr (the
+// engine then reports provenance as not verifiable, never as unchecked). Offline: the mirror is a closed port.
+func TestConfigFromEnvTrustedRootTUF(t *testing.T) {
+	env := map[string]string{
+		"MCPVET_CACHE_DIR":              t.TempDir(),
+		analysis.EnvSigstoreTrustedRoot: analysis.TrustedRootTUF,
+		analysis.EnvSigstoreTUFURL:      "http://127.0.0.1:1",
+		analysis.EnvOSVAPI:              "off",
+		analysis.EnvScorecardAPI:        "off",
+	}
+	cfg, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("an unreachable TUF mirror stopped the configuration: %v", err)
+	}
+	if cfg.TrustedRoot != nil || cfg.TrustedRootErr == nil {
+		t.Fatalf("TrustedRoot %d bytes, TrustedRootErr %v; want none and an error", len(cfg.TrustedRoot), cfg.TrustedRootErr)
+	}
+	err = cfg.TrustedRootErr
+	for _, want := range []string{analysis.EnvSigstoreTrustedRoot, "http://127.0.0.1:1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
 	}
 }

@@ -59,6 +59,9 @@ type Config struct {
 	// TrustedRoot is a Sigstore trusted_root.json used to verify npm provenance (dist.attestations); nil
 	// means provenance cannot be verified and is reported as publish/provenance-unchecked.
 	TrustedRoot []byte
+	// TrustedRootErr says why the configured trusted root could not be had (a TUF mirror down); provenance
+	// is then reported as not verifiable (publish/provenance-invalid, unverified) rather than unchecked.
+	TrustedRootErr error
 	// Bundle bounds the search for what explains what an MCP server's bundle gained (zero fields: defaults).
 	Bundle BundleLimits
 	// Scorecard, when set, reads stored OpenSSF Scorecard results and runs the file-based checks on the

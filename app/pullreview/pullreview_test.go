@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -88,35 +87,6 @@ func trees(t *testing.T) (base, head map[string][]byte) {
 	return nil, nil
 }
 
-// pullFiles lists the changed files of base → head with GitHub-style patches; the lockfile's patch is
-// omitted from the files API, as GitHub does for large lockfiles.
-func pullFiles(base, head map[string][]byte) []testenv.PullFile {
-	var names []string
-	for p := range head {
-		if string(base[p]) != string(head[p]) {
-			names = append(names, p)
-		}
-	}
-	for p := range base {
-		if _, ok := head[p]; !ok {
-			names = append(names, p)
-		}
-	}
-	sort.Strings(names)
-	var files []testenv.PullFile
-	for _, p := range names {
-		f := testenv.PullFile{Filename: p, Patch: testenv.DiffPatch(string(base[p]), string(head[p])), OmitPatch: p == "package-lock.json"}
-		switch {
-		case base[p] == nil:
-			f.Status = "added"
-		case head[p] == nil:
-			f.Status = "removed"
-		}
-		files = append(files, f)
-	}
-	return files
-}
-
 type env struct {
 	g   *testenv.GitHub
 	app *ghapi.App
@@ -149,11 +119,11 @@ func newEnv(t *testing.T) *env {
 	must(g.AddCommit(owner, repo, headSHA, head))
 	must(g.AddCommit(owner, repo, badBase, bad))
 	must(g.AddPull(owner, repo, testenv.Pull{Number: prFixture, User: "dependency-bot", HeadRef: "bump-mailpost",
-		HeadSHA: headSHA, BaseSHA: baseSHA, Files: pullFiles(base, head)}))
+		HeadSHA: headSHA, BaseSHA: baseSHA, Files: testenv.PullFilesBetween(base, head, "package-lock.json")}))
 	must(g.AddPull(owner, repo, testenv.Pull{Number: prBadConfig, User: "dependency-bot", HeadRef: "bump-mailpost-2",
-		HeadSHA: headSHA, BaseSHA: badBase, Files: pullFiles(bad, head)}))
+		HeadSHA: headSHA, BaseSHA: badBase, Files: testenv.PullFilesBetween(bad, head, "package-lock.json")}))
 	must(g.AddPull(owner, repo, testenv.Pull{Number: prOwn, User: login, HeadRef: "bump-mailpost-3",
-		HeadSHA: headSHA, BaseSHA: baseSHA, Files: pullFiles(base, head)}))
+		HeadSHA: headSHA, BaseSHA: baseSHA, Files: testenv.PullFilesBetween(base, head, "package-lock.json")}))
 	url := g.Start()
 	t.Cleanup(func() {
 		g.Close()

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,35 +198,6 @@ func maps(m map[string][]byte) map[string][]byte {
 	return out
 }
 
-// pullFiles lists base → head changes the way the files API does, without the lockfile's patch (GitHub
-// omits patches of big lockfiles).
-func pullFiles(base, head map[string][]byte) []testenv.PullFile {
-	var names []string
-	for p := range head {
-		if string(base[p]) != string(head[p]) {
-			names = append(names, p)
-		}
-	}
-	for p := range base {
-		if _, ok := head[p]; !ok {
-			names = append(names, p)
-		}
-	}
-	slices.Sort(names)
-	var files []testenv.PullFile
-	for _, p := range names {
-		f := testenv.PullFile{Filename: p, Patch: testenv.DiffPatch(string(base[p]), string(head[p])), OmitPatch: p == "package-lock.json"}
-		switch {
-		case base[p] == nil:
-			f.Status = "added"
-		case head[p] == nil:
-			f.Status = "removed"
-		}
-		files = append(files, f)
-	}
-	return files
-}
-
 // cmdGitHub drives and inspects the GitHub fake:
 //
 //	github prs N                       seed pull requests 7…7+N-1 bumping mailpost-mcp, each on its own head
@@ -265,7 +235,7 @@ func cmdGitHub(ts *testscript.TestScript, neg bool, args []string) {
 			head := sha(fmt.Sprintf("head%d", n))
 			ts.Check(g.AddCommit(serveOwner, serveRepo, head, st.head))
 			ts.Check(g.AddPull(serveOwner, serveRepo, testenv.Pull{Number: n, User: "dependency-bot",
-				HeadRef: fmt.Sprintf("bump-mailpost-%d", n), HeadSHA: head, BaseSHA: sha("base"), Files: pullFiles(st.base, st.head)}))
+				HeadRef: fmt.Sprintf("bump-mailpost-%d", n), HeadSHA: head, BaseSHA: sha("base"), Files: testenv.PullFilesBetween(st.base, st.head, "package-lock.json")}))
 			st.mu.Lock()
 			st.heads[n] = head
 			st.mu.Unlock()
@@ -276,7 +246,7 @@ func cmdGitHub(ts *testscript.TestScript, neg bool, args []string) {
 		if args[2] != "fix" {
 			ts.Fatalf("github push: only the fix can be pushed")
 		}
-		ts.Check(g.PushPull(serveOwner, serveRepo, n, sha("fix"), pullFiles(st.base, st.fix)))
+		ts.Check(g.PushPull(serveOwner, serveRepo, n, sha("fix"), testenv.PullFilesBetween(st.base, st.fix, "package-lock.json")))
 		st.mu.Lock()
 		st.heads[n] = sha("fix")
 		st.mu.Unlock()

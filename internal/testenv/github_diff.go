@@ -216,6 +216,36 @@ func isBinary(b []byte) bool {
 	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
 }
 
+// PullFilesBetween lists the files that differ between two trees (path → content) the way the pull request
+// files API does — status and patch — in path order. Paths in omitPatch get no patch, as GitHub omits the
+// patches of big files such as lockfiles.
+func PullFilesBetween(base, head map[string][]byte, omitPatch ...string) []PullFile {
+	var names []string
+	for p := range head {
+		if b, ok := base[p]; !ok || string(b) != string(head[p]) {
+			names = append(names, p)
+		}
+	}
+	for p := range base {
+		if _, ok := head[p]; !ok {
+			names = append(names, p)
+		}
+	}
+	slices.Sort(names)
+	var files []PullFile
+	for _, p := range names {
+		f := PullFile{Filename: p, Patch: DiffPatch(string(base[p]), string(head[p])), OmitPatch: slices.Contains(omitPatch, p)}
+		switch {
+		case base[p] == nil:
+			f.Status = "added"
+		case head[p] == nil:
+			f.Status = "removed"
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
 // DiffPatch returns the unified diff of two texts in the form of GitHub's `patch` field: hunks with
 // three lines of context and no file headers, "\ No newline at end of file" where a side lacks a final
 // newline. Equal texts give "".
