@@ -12,6 +12,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/analysis/osv"
 	"github.com/mcpvet/mcpvet/analysis/provenance"
 	"github.com/mcpvet/mcpvet/analysis/pypi"
@@ -87,17 +88,18 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 		return Config{}, fmt.Errorf("%s=%q: want an http(s) URL", EnvGitHubURL, gh)
 	}
 	hosts := splitList(getenv(EnvGitHosts))
+	transport := httpfetch.Options{Logger: logger} // the HTTP settings every API client shares
 	var adv *osv.Client
 	if api := getenv(EnvOSVAPI); api != "off" {
-		adv = osv.New(api, osv.Options{Logger: logger})
+		adv = osv.New(api, osv.Options{Options: transport})
 	}
 	var sc *ScorecardConfig
 	if api := getenv(EnvScorecardAPI); api != "off" {
-		sc = &ScorecardConfig{API: scorecard.New(api, scorecard.Options{Logger: logger}), Local: &localcheck.Runner{Logger: logger}}
+		sc = &ScorecardConfig{API: scorecard.New(api, scorecard.Options{Options: transport}), Local: &localcheck.Runner{Logger: logger}}
 	}
 	var py *pypi.Client
 	if u := getenv(EnvPyPIURL); u != "off" {
-		py = pypi.New(u, pypi.Options{Logger: logger})
+		py = pypi.New(u, pypi.Options{Options: transport})
 	}
 	var trustedRoot []byte
 	var trustedRootErr error
@@ -117,7 +119,7 @@ func ConfigFromEnv(getenv func(string) string, workdir string, logger *slog.Logg
 		Identity:       source.IdentityClientFromEnv(getenv),
 		OSV:            adv,
 		Scorecard:      sc,
-		Registry:       registry.New(rc, registry.Options{CacheDir: cache, Logger: logger}),
+		Registry:       registry.New(rc, registry.Options{Options: transport, CacheDir: cache}),
 		Fetcher: &source.Fetcher{
 			GitHubURL:    gh,
 			GitHubToken:  getenv(EnvGitHubToken),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpvet/mcpvet/analysis"
 	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/analysis/scorecard"
 	"github.com/mcpvet/mcpvet/internal/fixtures"
@@ -165,7 +166,7 @@ func TestScorecardAPIDown(t *testing.T) {
 	defer down.Close()
 	down.FailNext(1000, http.StatusServiceUnavailable)
 	e := scorecardEngine(t, nil, func(cfg *analysis.Config) {
-		cfg.Scorecard.API = scorecard.New(base, scorecard.Options{Retries: 1, Backoff: time.Millisecond})
+		cfg.Scorecard.API = scorecard.New(base, scorecard.Options{Options: httpfetch.Options{Retries: 1, Backoff: time.Millisecond}})
 	})
 	rep, err := e.Check(context.Background(), []analysis.Request{parse(t, "mailpost-mcp@1.0.15"), parse(t, fixtures.DangerousWorkflowSpec)})
 	if err != nil {

@@ -1,13 +1,15 @@
-// Package httpfetch provides the one HTTP core the analysis clients (OSV, PyPI, npm registries) share
-// to talk to servers that must be treated as hostile: a bounded, retrying GET or POST with named
-// limits. It retries network errors, timeouts, HTTP 429 and 5xx with exponential backoff and jitter
-// (a Retry-After header can lengthen the wait, up to a cap), reads at most a given number of body
-// bytes, follows a bounded number of redirects to http(s) targets without credentials only, and never
-// puts credentials, queries or fragments of a URL into error text or logs.
+// Package httpfetch provides the one HTTP core the analysis clients (OSV, PyPI, Scorecard, npm
+// registries) share to talk to servers that must be treated as hostile: a bounded, retrying GET or
+// POST with named limits. It retries network errors, timeouts, HTTP 429 and 5xx with exponential
+// backoff and jitter (a Retry-After header can lengthen the wait, up to a cap), reads at most a given
+// number of body bytes, follows a bounded number of redirects to http(s) targets without credentials
+// only, and never puts credentials, queries or fragments of a URL into error text or logs.
 //
-// Callers keep their own error vocabulary: Config names the sentinel errors and the status error type
-// to return. An optional Authorize hook decides the Authorization header for the first request and
-// afresh for every redirect hop.
+// Options holds the transport settings a caller chooses for any of those clients (HTTP client,
+// retries, backoff, timeout, logger, User-Agent); each client's own Options embeds it and hands it to
+// New inside a Config. Callers keep their own error vocabulary: Config names the sentinel errors and
+// the status error type to return. An optional Authorize hook decides the Authorization header for the
+// first request and afresh for every redirect hop.
 //
 // Like every package under analysis/, it must not import app/, action/ or any GitHub client.
 package httpfetch
@@ -29,14 +31,17 @@ import (
 
 // Defaults and hard bounds of the core.
 const (
-	// DefaultRetries is how many times a failed request is retried when Config.Retries is 0.
+	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
 	DefaultRetries = 3
-	// DefaultBackoff is the first retry delay when Config.Backoff is 0; it doubles per attempt.
+	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
 	DefaultBackoff = 250 * time.Millisecond
 	// MaxBackoff caps the exponential backoff delay.
 	MaxBackoff = 10 * time.Second
-	// DefaultTimeout bounds one request attempt (headers and body) when Config.Timeout is 0.
+	// DefaultTimeout bounds one request attempt (headers and body) when both Options.Timeout and
+	// Config.DefaultTimeout are 0.
 	DefaultTimeout = time.Minute
+	// DefaultUserAgent is sent with every request when Options.UserAgent is "".
+	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
 	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait when
 	// Config.MaxRetryAfter is 0.
 	DefaultMaxRetryAfter = 30 * time.Second
@@ -76,8 +81,10 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 }
 
-// Config tunes a Client. The zero value is usable.
-type Config struct {
+// Options are the transport settings a caller chooses for a Client. The analysis clients' own Options
+// types embed them, so every client takes the same settings with the same meaning. The zero value is
+// usable.
+type Options struct {
 	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
 	// with its own redirect policy, which calls the original CheckRedirect (if any) last.
 	HTTPClient *http.Client
@@ -85,16 +92,29 @@ type Config struct {
 	// retried: 0 means DefaultRetries, a negative value means never.
 	Retries int
 	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to
-	// MaxBackoff, with jitter in [d/2, d].
+	// MaxBackoff, with jitter in [d/2, d], and a Retry-After header (capped by Config.MaxRetryAfter)
+	// can lengthen it.
 	Backoff time.Duration
+	// Timeout bounds each request attempt, headers and body (Config.DefaultTimeout when 0, and
+	// DefaultTimeout when that is 0 too).
+	Timeout time.Duration
+	// Logger receives retry diagnostics, and whatever else the client embedding these Options logs
+	// (discarded when nil). It never receives credentials.
+	Logger *slog.Logger
+	// UserAgent is sent with every request (DefaultUserAgent when "").
+	UserAgent string
+}
+
+// Config tunes a Client: the caller's transport Options plus what the service wrapping the Client
+// decides (its name, defaults and error vocabulary). The zero value is usable.
+type Config struct {
+	// Options are the caller's transport settings.
+	Options
+	// DefaultTimeout replaces a zero Options.Timeout (DefaultTimeout when 0): each service has its
+	// own.
+	DefaultTimeout time.Duration
 	// MaxRetryAfter caps the wait a Retry-After header can impose (DefaultMaxRetryAfter when 0).
 	MaxRetryAfter time.Duration
-	// Timeout bounds each request attempt (DefaultTimeout when 0).
-	Timeout time.Duration
-	// UserAgent is sent with every request (none when "").
-	UserAgent string
-	// Logger receives retry diagnostics (discarded when nil). It never receives credentials.
-	Logger *slog.Logger
 	// Service names the server in log messages ("OSV", "PyPI", …).
 	Service string
 	// Authorize, when set, decides the Authorization header of the first request and of every
@@ -132,7 +152,13 @@ func New(cfg Config) *Client {
 		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if cfg.Timeout <= 0 {
+		cfg.Timeout = cfg.DefaultTimeout
+	}
+	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -246,9 +272,7 @@ func (c *Client) attempt(ctx context.Context, r Request, u string) (body []byte,
 	if r.Accept != "" {
 		req.Header.Set("Accept", r.Accept)
 	}
-	if c.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
-	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if c.cfg.Authorize != nil {
 		c.cfg.Authorize(req)
 	}

@@ -74,7 +74,7 @@ func TestDoRetries(t *testing.T) {
 		},
 		{
 			name:     "negative Retries means never",
-			cfg:      Config{Retries: -1},
+			cfg:      Config{Options: Options{Retries: -1}},
 			steps:    []step{{status: 503}},
 			wantHits: 1,
 			check: func(t *testing.T, err error) {
@@ -405,7 +405,7 @@ func TestRedaction(t *testing.T) {
 	u.User = url.UserPassword("user", "pw-s3cret")
 	closed := mustURL(t, "http://user:pw-s3cret@127.0.0.1:1/p?token=q-s3cret")
 	for _, target := range []*url.URL{u, closed} {
-		_, err := New(fast(Config{Retries: -1})).Do(context.Background(), Request{URL: target})
+		_, err := New(fast(Config{Options: Options{Retries: -1}})).Do(context.Background(), Request{URL: target})
 		if err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("err = %v, want an error without credentials", err)
 		}
@@ -448,5 +448,42 @@ func TestCancelDuringBackoff(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("cancellation took %v", time.Since(start))
+	}
+}
+
+// TestOptionsDefaults: a zero Options.Timeout takes the service's Config.DefaultTimeout, then
+// DefaultTimeout; a zero UserAgent is DefaultUserAgent, and the header is sent.
+func TestOptionsDefaults(t *testing.T) {
+	var gotUA atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUA.Store(r.Header.Get("User-Agent"))
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name        string
+		cfg         Config
+		wantTimeout time.Duration
+		wantUA      string
+	}{
+		{"zero", Config{}, DefaultTimeout, DefaultUserAgent},
+		{"service default timeout", Config{DefaultTimeout: 30 * time.Second}, 30 * time.Second, DefaultUserAgent},
+		{"caller timeout wins", Config{Options: Options{Timeout: time.Second}, DefaultTimeout: 30 * time.Second}, time.Second, DefaultUserAgent},
+		{"negative timeout is unset", Config{Options: Options{Timeout: -1}, DefaultTimeout: 2 * time.Minute}, 2 * time.Minute, DefaultUserAgent},
+		{"caller user agent", Config{Options: Options{UserAgent: "probe/1"}}, DefaultTimeout, "probe/1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(tc.cfg)
+			if c.cfg.Timeout != tc.wantTimeout {
+				t.Errorf("Timeout = %v, want %v", c.cfg.Timeout, tc.wantTimeout)
+			}
+			if _, err := c.Do(context.Background(), Request{URL: mustURL(t, srv.URL)}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := gotUA.Load().(string); got != tc.wantUA {
+				t.Errorf("User-Agent = %q, want %q", got, tc.wantUA)
+			}
+		})
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,18 +37,12 @@ const (
 	DefaultMaxVulns = 10000
 	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
 	DefaultMaxRetryAfter = 30 * time.Second
-	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = httpfetch.DefaultRetries
-	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = httpfetch.DefaultBackoff
-	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
 	MaxRedirects = httpfetch.MaxRedirects
 	// DefaultUserAgent is sent when Options.UserAgent is "".
-	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+	DefaultUserAgent = httpfetch.DefaultUserAgent
 
 	// MaxNameLength bounds the package name a query accepts.
 	MaxNameLength = 512
@@ -65,9 +58,6 @@ const (
 	MaxSummaryLength = 512
 	// MaxSeverityLength bounds Vuln.Severity, in bytes.
 	MaxSeverityLength = 128
-
-	// maxQuoted bounds a hostile string quoted in an error message.
-	maxQuoted = 120
 )
 
 // Errors returned (wrapped) by the client.
@@ -106,21 +96,10 @@ type Limits struct {
 
 // Options tunes a Client. The zero value is usable.
 type Options struct {
-	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
-	// with its own redirect policy.
-	HTTPClient *http.Client
-	// Retries is how many times a request failing with a network error, a timeout, HTTP 429 or 5xx is
-	// retried: 0 means DefaultRetries, a negative value means never.
-	Retries int
-	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to MaxBackoff,
-	// with jitter, and a Retry-After header (capped by Limits.MaxRetryAfter) can lengthen it.
-	Backoff time.Duration
-	// Timeout bounds each request attempt (DefaultTimeout when 0).
-	Timeout time.Duration
-	// Logger receives retry diagnostics (discarded when nil). It never receives credentials.
-	Logger *slog.Logger
-	// UserAgent is sent with every request (DefaultUserAgent when "").
-	UserAgent string
+	// Options are the transport settings (HTTP client, retries, backoff, timeout, logger, User-Agent).
+	// A zero Timeout means DefaultTimeout, and a Retry-After header can lengthen a retry delay up to
+	// Limits.MaxRetryAfter.
+	httpfetch.Options
 	// Limits bounds responses.
 	Limits Limits
 }
@@ -154,22 +133,10 @@ func New(baseURL string, opts Options) *Client {
 		baseURL = DefaultURL
 	}
 	c.base, c.baseErr = parseBase(baseURL)
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	userAgent := opts.UserAgent
-	if userAgent == "" {
-		userAgent = DefaultUserAgent
-	}
 	c.fetch = httpfetch.New(httpfetch.Config{
-		HTTPClient:       opts.HTTPClient,
-		Retries:          opts.Retries,
-		Backoff:          opts.Backoff,
+		Options:          opts.Options,
+		DefaultTimeout:   DefaultTimeout,
 		MaxRetryAfter:    c.limits.MaxRetryAfter,
-		Timeout:          timeout,
-		UserAgent:        userAgent,
-		Logger:           opts.Logger,
 		Service:          "OSV",
 		TooLarge:         ErrTooLarge,
 		NotFoundAsStatus: true,
@@ -311,10 +278,5 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // redactURL prints u without credentials, query or fragment, bounded in length.
 func redactURL(u *url.URL) string { return httpfetch.RedactURL(u) }
 
-// quote quotes s for an error message, truncated to maxQuoted bytes.
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		return fmt.Sprintf("%q…", s[:maxQuoted])
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote quotes s for an error message, truncated to httpfetch.MaxQuoted bytes.
+func quote(s string) string { return httpfetch.Quote(s) }

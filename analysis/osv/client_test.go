@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/internal/testenv"
 )
 
@@ -65,7 +66,7 @@ func startOSV(t *testing.T) (*testenv.OSVServer, string) {
 
 // fastOptions retries quickly so that the tests stay fast.
 func fastOptions() Options {
-	return Options{Retries: 2, Backoff: time.Millisecond, Timeout: 5 * time.Second}
+	return Options{Options: httpfetch.Options{Retries: 2, Backoff: time.Millisecond, Timeout: 5 * time.Second}}
 }
 
 func ids(vs []Vuln) []string {

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,21 +50,15 @@ const (
 	MaxVersionLength = 128
 	// MaxRetryAfter caps how long a Retry-After header can make the client wait.
 	MaxRetryAfter = 30 * time.Second
-	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = httpfetch.DefaultRetries
-	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = httpfetch.DefaultBackoff
-	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
 	MaxRedirects = httpfetch.MaxRedirects
-	// UserAgent is sent with every request.
-	UserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+	// UserAgent is sent with every request when Options.UserAgent is "".
+	UserAgent = httpfetch.DefaultUserAgent
 
 	// maxQuoted bounds a hostile string quoted in an error message or reason.
-	maxQuoted = 120
+	maxQuoted = httpfetch.MaxQuoted
 )
 
 // Errors returned (wrapped) by the client.
@@ -95,19 +88,10 @@ func (e *StatusError) Error() string {
 
 // Options tunes a Client. The zero value is usable.
 type Options struct {
-	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
-	// with its own redirect policy.
-	HTTPClient *http.Client
-	// Retries is how many times a request failing with a network error, a timeout, HTTP 429 or 5xx is
-	// retried: 0 means DefaultRetries, a negative value means never.
-	Retries int
-	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to MaxBackoff,
-	// with jitter, and a Retry-After header (capped by MaxRetryAfter) can lengthen it.
-	Backoff time.Duration
-	// Timeout bounds each request attempt (DefaultTimeout when 0).
-	Timeout time.Duration
-	// Logger receives retry diagnostics (discarded when nil). It never receives credentials.
-	Logger *slog.Logger
+	// Options are the transport settings (HTTP client, retries, backoff, timeout, logger, User-Agent).
+	// A zero Timeout means DefaultTimeout, a zero UserAgent means UserAgent, and a Retry-After header
+	// can lengthen a retry delay up to MaxRetryAfter.
+	httpfetch.Options
 }
 
 // Client reads the PyPI JSON API. It is safe for concurrent use.
@@ -146,21 +130,13 @@ func New(baseURL string, opts Options) *Client {
 		baseURL = DefaultURL
 	}
 	c.base, c.baseErr = parseBase(baseURL)
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
 	c.fetch = httpfetch.New(httpfetch.Config{
-		HTTPClient:    opts.HTTPClient,
-		Retries:       opts.Retries,
-		Backoff:       opts.Backoff,
-		MaxRetryAfter: MaxRetryAfter,
-		Timeout:       timeout,
-		UserAgent:     UserAgent,
-		Logger:        opts.Logger,
-		Service:       "PyPI",
-		TooLarge:      ErrTooLarge,
-		NotFound:      ErrNotFound,
+		Options:        opts.Options,
+		DefaultTimeout: DefaultTimeout,
+		MaxRetryAfter:  MaxRetryAfter,
+		Service:        "PyPI",
+		TooLarge:       ErrTooLarge,
+		NotFound:       ErrNotFound,
 		StatusError: func(_, u string, code int) error {
 			return &StatusError{URL: u, StatusCode: code}
 		},
@@ -388,9 +364,4 @@ func redactError(err error) error { return httpfetch.RedactError(err) }
 func redactURL(u *url.URL) string { return httpfetch.RedactURL(u) }
 
 // quote quotes s for an error message, truncated to maxQuoted bytes.
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		return fmt.Sprintf("%q…", s[:maxQuoted])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quote(s string) string { return httpfetch.Quote(s) }

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/internal/testenv"
 )
 
 func newClient(base string) *Client {
-	return New(base, Options{Backoff: time.Millisecond, Retries: 2})
+	return New(base, Options{Options: httpfetch.Options{Backoff: time.Millisecond, Retries: 2}})
 }
 
 // rawDoc renders a minimal release document for project name, padded with spaces to size bytes when
@@ -111,7 +112,7 @@ func TestReleaseRetries(t *testing.T) {
 
 	srv.FailNext(1, http.StatusBadGateway)
 	before = srv.Requests()
-	_, err = New(base, Options{Retries: -1}).Release(context.Background(), "x", "1.0")
+	_, err = New(base, Options{Options: httpfetch.Options{Retries: -1}}).Release(context.Background(), "x", "1.0")
 	if !errors.As(err, &se) || srv.Requests() != before+1 {
 		t.Errorf("Retries -1: %v, %d requests", err, srv.Requests()-before)
 	}
@@ -278,7 +279,7 @@ func TestReleaseCredentialsNotLeaked(t *testing.T) {
 	defer srv.Close()
 	srv.FailNext(1, http.StatusInternalServerError)
 	authed := strings.Replace(base, "http://", "http://user:s3cret@", 1) + "/?token=s3cret"
-	_, err := New(authed, Options{Retries: -1}).Release(context.Background(), "x", "1")
+	_, err := New(authed, Options{Options: httpfetch.Options{Retries: -1}}).Release(context.Background(), "x", "1")
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error = %v", err)
 	}
@@ -303,7 +304,7 @@ func TestContextCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := New(base, Options{Retries: 50, Backoff: time.Second}).Release(ctx, "x", "1")
+	_, err := New(base, Options{Options: httpfetch.Options{Retries: 50, Backoff: time.Second}}).Release(ctx, "x", "1")
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Errorf("cancelled: %v after %v", err, time.Since(start))
 	}

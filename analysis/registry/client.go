@@ -22,12 +22,6 @@ const (
 	DefaultMaxTarballSize = 256 << 20
 	// DefaultMaxRetryAfter caps how long a Retry-After header can make the client wait.
 	DefaultMaxRetryAfter = 30 * time.Second
-	// DefaultRetries is how many times a failed request is retried when Options.Retries is 0.
-	DefaultRetries = httpfetch.DefaultRetries
-	// DefaultBackoff is the first retry delay when Options.Backoff is 0; it doubles per attempt.
-	DefaultBackoff = httpfetch.DefaultBackoff
-	// MaxBackoff caps the exponential backoff delay.
-	MaxBackoff = httpfetch.MaxBackoff
 	// DefaultTimeout bounds one request attempt (headers and body) when Options.Timeout is 0.
 	DefaultTimeout = 2 * time.Minute
 	// MaxRedirects bounds the redirects followed for one request.
@@ -35,7 +29,7 @@ const (
 	// MaxURLLength bounds a dist.tarball URL.
 	MaxURLLength = 4096
 	// DefaultUserAgent is sent when Options.UserAgent is "".
-	DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+	DefaultUserAgent = httpfetch.DefaultUserAgent
 )
 
 // Errors returned (wrapped) by the client.
@@ -72,23 +66,13 @@ type Limits struct {
 
 // Options tunes a Client. The zero value is usable.
 type Options struct {
-	// HTTPClient sends the requests (http.DefaultClient's settings when nil). The Client uses a copy
-	// whose redirect policy also re-decides the Authorization header for every hop.
-	HTTPClient *http.Client
+	// Options are the transport settings (HTTP client, retries, backoff, timeout, logger, User-Agent).
+	// A zero Timeout means DefaultTimeout, and a Retry-After header can lengthen a retry delay up to
+	// Limits.MaxRetryAfter. The Client's copy of HTTPClient re-decides the Authorization header for
+	// every redirect hop. Logger also receives cache diagnostics; it never receives tokens.
+	httpfetch.Options
 	// CacheDir holds the tarball cache (CacheDir/npm/tarballs/…); "" disables the disk cache.
 	CacheDir string
-	// Retries is how many times a request failing with a network error, a timeout, HTTP 429 or 5xx is
-	// retried: 0 means DefaultRetries, a negative value means never.
-	Retries int
-	// Backoff is the first retry delay (DefaultBackoff when 0); it doubles per attempt up to MaxBackoff,
-	// with jitter, and a Retry-After header (capped by Limits.MaxRetryAfter) can lengthen it.
-	Backoff time.Duration
-	// Timeout bounds each request attempt (DefaultTimeout when 0).
-	Timeout time.Duration
-	// Logger receives retry and cache diagnostics (discarded when nil). It never receives tokens.
-	Logger *slog.Logger
-	// UserAgent is sent with every request (DefaultUserAgent when "").
-	UserAgent string
 	// Limits bounds response sizes.
 	Limits Limits
 }
@@ -160,26 +144,14 @@ func New(cfg Config, opts Options) *Client {
 		}
 	}
 
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	userAgent := opts.UserAgent
-	if userAgent == "" {
-		userAgent = DefaultUserAgent
-	}
 	c.fetch = httpfetch.New(httpfetch.Config{
-		HTTPClient:    opts.HTTPClient,
-		Retries:       opts.Retries,
-		Backoff:       opts.Backoff,
-		MaxRetryAfter: c.limits.MaxRetryAfter,
-		Timeout:       timeout,
-		UserAgent:     userAgent,
-		Logger:        c.log,
-		Service:       "npm registry",
-		Authorize:     c.authorize,
-		TooLarge:      ErrTooLarge,
-		NotFound:      ErrNotFound,
+		Options:        opts.Options, // a nil Logger is discarded there too
+		DefaultTimeout: DefaultTimeout,
+		MaxRetryAfter:  c.limits.MaxRetryAfter,
+		Service:        "npm registry",
+		Authorize:      c.authorize,
+		TooLarge:       ErrTooLarge,
+		NotFound:       ErrNotFound,
 		StatusError: func(_, u string, code int) error {
 			return &StatusError{URL: u, StatusCode: code}
 		},

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/internal/testenv"
 )
 
@@ -213,7 +214,7 @@ func TestPackumentHTTPErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, base := startRegistry(t, "")
 			r.FailNext(tc.failN, tc.status)
-			c := newClient(Config{Registry: base}, Options{Retries: tc.retries})
+			c := newClient(Config{Registry: base}, Options{Options: httpfetch.Options{Retries: tc.retries}})
 			p, err := c.Packument(context.Background(), "demo-pkg")
 			var se *StatusError
 			switch {
@@ -292,7 +293,7 @@ func TestRetryAfterHonouredAndCapped(t *testing.T) {
 func TestBackoffRespectsContext(t *testing.T) {
 	r, base := startRegistry(t, "")
 	r.FailNext(100, http.StatusServiceUnavailable)
-	c := New(Config{Registry: base}, Options{Backoff: 10 * time.Second, Retries: 5})
+	c := New(Config{Registry: base}, Options{Options: httpfetch.Options{Backoff: 10 * time.Second, Retries: 5}})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -339,7 +340,7 @@ func TestRetryNetworkErrors(t *testing.T) {
 				r.ServeHTTP(w, req)
 			}))
 			defer srv.Close()
-			c := newClient(Config{Registry: srv.URL}, Options{Timeout: 100 * time.Millisecond})
+			c := newClient(Config{Registry: srv.URL}, Options{Options: httpfetch.Options{Timeout: 100 * time.Millisecond}})
 			if _, err := c.Packument(context.Background(), "demo-pkg"); err != nil {
 				t.Fatal(err)
 			}
@@ -765,7 +766,7 @@ func TestAuthTokens(t *testing.T) {
 			"//" + uA.Hostname() + "/":   "nope", // A's IP without the port: never matches
 		},
 	}
-	c := newClient(cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	c := newClient(cfg, Options{Options: httpfetch.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}})
 
 	m, err := c.Version(ctx, "@acme/mcp-thing", "0.2.0")
 	if err != nil {
@@ -790,7 +791,7 @@ func TestAuthTokens(t *testing.T) {
 
 	// A 401 from a registry and retries on 503: neither errors nor logs carry the token.
 	regA.FailNext(2, http.StatusServiceUnavailable)
-	c2 := newClient(cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	c2 := newClient(cfg, Options{Options: httpfetch.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
 	if _, err := c2.Packument(ctx, "@acme/mcp-thing"); err != nil {
 		t.Fatal(err)
 	}
@@ -852,7 +853,7 @@ func TestRedirects(t *testing.T) {
 			hops.Store(tc.hops)
 			target.Store(tc.target)
 			foreignAuth.Store("")
-			data, err := newClient(cfg, Options{Retries: 3}).Tarball(context.Background(), m)
+			data, err := newClient(cfg, Options{Options: httpfetch.Options{Retries: 3}}).Tarball(context.Background(), m)
 			if tc.ok {
 				if err != nil || !bytes.Equal(data, good) {
 					t.Fatalf("err = %v", err)

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -21,7 +19,7 @@ import (
 const DefaultURL = "https://api.securityscorecards.dev"
 
 // DefaultUserAgent is sent with every request unless Options.UserAgent says otherwise.
-const DefaultUserAgent = "mcpvet (+https://github.com/mcpvet/mcpvet)"
+const DefaultUserAgent = httpfetch.DefaultUserAgent
 
 // Defaults of the client's bounds; Limits changes them per Client.
 const (
@@ -34,7 +32,7 @@ const (
 	// DefaultMaxTextLength bounds a reason, detail line, version or documentation URL, in bytes; longer
 	// ones are cut with "…".
 	DefaultMaxTextLength = 1000
-	// DefaultTimeout bounds one request attempt.
+	// DefaultTimeout bounds one request attempt when Options.Timeout is 0.
 	DefaultTimeout = 30 * time.Second
 )
 
@@ -87,19 +85,9 @@ func (l Limits) withDefaults() Limits {
 
 // Options tune a Client. The zero value is usable.
 type Options struct {
-	// HTTPClient sends the requests (http.DefaultClient's settings when nil).
-	HTTPClient *http.Client
-	// Retries is how many times a request failing with a network error, HTTP 429 or 5xx is retried
-	// (httpfetch.DefaultRetries when 0, never when negative).
-	Retries int
-	// Backoff is the first retry delay (httpfetch.DefaultBackoff when 0).
-	Backoff time.Duration
-	// Timeout bounds each attempt (DefaultTimeout when 0).
-	Timeout time.Duration
-	// Logger receives retry diagnostics (discarded when nil).
-	Logger *slog.Logger
-	// UserAgent is sent with every request (DefaultUserAgent when "").
-	UserAgent string
+	// Options are the transport settings (HTTP client, retries, backoff, timeout, logger, User-Agent).
+	// A zero Timeout means DefaultTimeout.
+	httpfetch.Options
 	// Limits bounds responses.
 	Limits Limits
 }
@@ -120,24 +108,12 @@ func New(baseURL string, opts Options) *Client {
 	}
 	c := &Client{limits: opts.Limits.withDefaults()}
 	c.base, c.baseErr = parseBase(baseURL)
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ua := opts.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
 	c.fetch = httpfetch.New(httpfetch.Config{
-		HTTPClient: opts.HTTPClient,
-		Retries:    opts.Retries,
-		Backoff:    opts.Backoff,
-		Timeout:    timeout,
-		UserAgent:  ua,
-		Logger:     opts.Logger,
-		Service:    "Scorecard",
-		TooLarge:   ErrTooLarge,
-		NotFound:   ErrNotFound,
+		Options:        opts.Options,
+		DefaultTimeout: DefaultTimeout,
+		Service:        "Scorecard",
+		TooLarge:       ErrTooLarge,
+		NotFound:       ErrNotFound,
 	})
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpvet/mcpvet/analysis/httpfetch"
 	"github.com/mcpvet/mcpvet/internal/testenv"
 )
 
@@ -34,7 +35,7 @@ func startAPI(t *testing.T) (*testenv.ScorecardServer, string) {
 }
 
 func fastOptions() Options {
-	return Options{Retries: 2, Backoff: time.Millisecond, Timeout: 5 * time.Second}
+	return Options{Options: httpfetch.Options{Retries: 2, Backoff: time.Millisecond, Timeout: 5 * time.Second}}
 }
 
 func TestGet(t *testing.T) {
@@ -175,7 +176,7 @@ func TestLimits(t *testing.T) {
 	}
 	// The response size, at its boundary, through the client.
 	srv, base := startAPI(t)
-	c := New(base, Options{Retries: -1, Limits: Limits{MaxResponseSize: 4096}})
+	c := New(base, Options{Options: httpfetch.Options{Retries: -1}, Limits: Limits{MaxResponseSize: 4096}})
 	srv.PadTo(4096)
 	if _, err := c.Get(context.Background(), "github.com", "acme", "weather-mcp"); err != nil {
 		t.Errorf("a 4096-byte answer: %v", err)
