@@ -177,3 +177,18 @@ func readTrustedRoot(path string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// WithGitHubToken returns a copy of c whose github.com upstream fetches and repository-identity lookups
+// send token (an App installation's). Everything else — clients, caches, the trusted root, the mirror
+// locks — is shared with c, so a server builds its Config once and only this per job.
+func (c Config) WithGitHubToken(token string) Config {
+	if c.Fetcher != nil {
+		c.Fetcher = c.Fetcher.WithToken(token)
+	}
+	if c.Identity != nil {
+		id := *c.Identity
+		id.Token = token
+		c.Identity = &id
+	}
+	return c
+}

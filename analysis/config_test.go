@@ -93,3 +93,23 @@ func TestConfigFromEnvTrustedRootTUF(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigWithGitHubToken: the per-job copy carries the token for upstream fetches and identity
+// lookups; the Config it was made from keeps none, and the other parts are shared.
+func TestConfigWithGitHubToken(t *testing.T) {
+	env := map[string]string{"MCPVET_CACHE_DIR": t.TempDir(), analysis.EnvOSVAPI: "off", analysis.EnvScorecardAPI: "off"}
+	base, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := base.WithGitHubToken("ghs_job")
+	if job.Fetcher.GitHubToken != "ghs_job" || job.Identity.Token != "ghs_job" {
+		t.Errorf("copy: fetcher token %q, identity token %q", job.Fetcher.GitHubToken, job.Identity.Token)
+	}
+	if base.Fetcher.GitHubToken != "" || base.Identity.Token != "" {
+		t.Errorf("base changed: fetcher token %q, identity token %q", base.Fetcher.GitHubToken, base.Identity.Token)
+	}
+	if job.Registry != base.Registry || job.Fetcher.CacheDir != base.Fetcher.CacheDir {
+		t.Error("the copy does not share the registry client and the cache")
+	}
+}

@@ -60,6 +60,8 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	locks map[string]chan struct{}
+	// parent, set by WithToken, owns the in-process mirror locks this copy shares.
+	parent *Fetcher
 	// lookup resolves host names (tests replace it); nil means the system
 	// resolver.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -475,19 +477,37 @@ func dirSize(dir string, max int64) (int64, error) {
 	return total, nil
 }
 
+// WithToken returns a Fetcher like f that sends token to github.com upstreams (GitHubURL), sharing f's
+// in-process mirror locks, so that copies made for different callers (the App's installations) still
+// take turns on the same mirror.
+func (f *Fetcher) WithToken(token string) *Fetcher {
+	root := f.root()
+	return &Fetcher{GitHubURL: f.GitHubURL, GitHubToken: token, CacheDir: f.CacheDir, AllowedHosts: f.AllowedHosts,
+		Timeout: f.Timeout, Limits: f.Limits, Logger: f.Logger, lookup: f.lookup, trace: f.trace, parent: root}
+}
+
+// root is the Fetcher that owns the mirror locks f uses.
+func (f *Fetcher) root() *Fetcher {
+	for f.parent != nil {
+		f = f.parent
+	}
+	return f
+}
+
 // lock takes the mirror's in-process lock and its lock file (created with
 // O_EXCL; stale after the fetch timeout plus a minute).
 func (f *Fetcher) lock(ctx context.Context, mirror string) (func(), error) {
-	f.mu.Lock()
-	if f.locks == nil {
-		f.locks = map[string]chan struct{}{}
+	root := f.root()
+	root.mu.Lock()
+	if root.locks == nil {
+		root.locks = map[string]chan struct{}{}
 	}
-	ch, ok := f.locks[mirror]
+	ch, ok := root.locks[mirror]
 	if !ok {
 		ch = make(chan struct{}, 1)
-		f.locks[mirror] = ch
+		root.locks[mirror] = ch
 	}
-	f.mu.Unlock()
+	root.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
 	case <-ctx.Done():

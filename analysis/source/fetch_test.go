@@ -411,3 +411,29 @@ func TestFetcherGitHubMirror(t *testing.T) {
 		t.Errorf("String = %s", f.String())
 	}
 }
+
+// TestWithTokenSharesMirrorLocks: a copy made with WithToken carries its own token but waits for the
+// same in-process mirror lock as the Fetcher it was made from (the App makes one copy per job).
+func TestWithTokenSharesMirrorLocks(t *testing.T) {
+	base := &Fetcher{GitHubURL: "https://github.com", CacheDir: t.TempDir()}
+	cp := base.WithToken("installation-token")
+	if cp.GitHubToken != "installation-token" || base.GitHubToken != "" || cp.CacheDir != base.CacheDir {
+		t.Fatalf("copy token %q, base token %q, cache %q vs %q", cp.GitHubToken, base.GitHubToken, cp.CacheDir, base.CacheDir)
+	}
+	mirror := filepath.Join(base.CacheDir, "git", "example.git")
+	release, err := base.lock(context.Background(), mirror)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := cp.WithToken("other").lock(ctx, mirror); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a copy's copy took the mirror lock the base holds: err %v", err)
+	}
+	release()
+	release2, err := cp.lock(context.Background(), mirror)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	release2()
+}

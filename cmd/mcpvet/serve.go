@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpvet/mcpvet/analysis"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/source"
 	"github.com/mcpvet/mcpvet/app"
 	"github.com/mcpvet/mcpvet/app/ghapi"
 	"github.com/mcpvet/mcpvet/app/pullreview"
@@ -33,8 +34,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return 0, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	cfg.Logger = logger
-	if _, err := analysis.ConfigFromEnv(getenv, ".", logger); err != nil {
-		return 0, fmt.Errorf("%w: %v", errUsage, err) // fail at start, not on the first pull request
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	engineCfg, err := analysis.ConfigFromEnv(getenv, wd, logger) // once: clients, caches and the trusted root are shared by every job
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
 	}
 
 	runner := &serveRunner{}
@@ -50,7 +56,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	}
 	runner.reviewer = &pullreview.Reviewer{
 		App:    gh,
-		Engine: engineFactory(getenv, cfg.APIURL, logger),
+		Engine: engineFactory(engineCfg, getenv, cfg.APIURL),
 		Logger: logger,
 	}
 	logger.Info("mcpvet serve starting", "listen", cfg.Listen, "workers", cfg.Workers, "app_id", cfg.AppID)
@@ -75,34 +81,21 @@ func (r *serveRunner) Run(ctx context.Context, w app.Work) error {
 	return err
 }
 
-// engineFactory builds the engine of one job from the environment. On github.com, the installation's token
-// also reads public upstream repositories and answers the fork/archived/age questions with the App's rate
-// limit instead of the anonymous 60 requests an hour — but only when upstreams are fetched from github.com
-// itself: the token is never sent to a mirror, and a GitHub Enterprise Server's token never leaves it.
-func engineFactory(getenv func(string) string, apiURL string, logger *slog.Logger) func(ctx context.Context, token string) (*analysis.Engine, error) {
+// engineFactory returns the engine of one job: base, and on github.com the installation's token, which also
+// reads public upstream repositories and answers the fork/archived/age questions with the App's rate limit
+// instead of the anonymous 60 requests an hour — but only when upstreams are fetched from github.com itself:
+// the token is never sent to a mirror, and a GitHub Enterprise Server's token never leaves it.
+func engineFactory(base analysis.Config, getenv func(string) string, apiURL string) func(ctx context.Context, token string) (*analysis.Engine, error) {
 	onGitHubCom := isGitHubCom(apiURL, "https://api.github.com") &&
-		isGitHubCom(getenv("MCPVET_GITHUB_URL"), "https://github.com") &&
-		isGitHubCom(getenv("MCPVET_GITHUB_API_URL"), "https://api.github.com") &&
-		getenv("MCPVET_GITHUB_TOKEN") == ""
+		isGitHubCom(getenv(analysis.EnvGitHubURL), "https://github.com") &&
+		isGitHubCom(getenv(source.EnvGitHubAPIURL), "https://api.github.com") &&
+		getenv(analysis.EnvGitHubToken) == ""
+	shared := analysis.New(base)
 	return func(ctx context.Context, token string) (*analysis.Engine, error) {
-		env := getenv
 		if onGitHubCom && token != "" {
-			env = func(k string) string {
-				if k == "MCPVET_GITHUB_TOKEN" {
-					return token
-				}
-				return getenv(k)
-			}
+			return analysis.New(base.WithGitHubToken(token)), nil
 		}
-		wd, err := os.Getwd()
-		if err != nil {
-			wd = "."
-		}
-		cfg, err := analysis.ConfigFromEnv(env, wd, logger)
-		if err != nil {
-			return nil, err
-		}
-		return analysis.New(cfg), nil
+		return shared, nil
 	}
 }
 
