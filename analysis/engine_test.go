@@ -22,22 +22,7 @@ import (
 // world is the fixture registry and git server shared by this package's tests; see TestMain.
 var world *fixtures.World
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mcpvet-analysis-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	world, err = fixtures.Start(context.Background(), dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start fixture world:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	world.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(fixtures.RunWithWorld(m, &world)) }
 
 // engine returns an engine wired to the fixture world with its own cache.
 func engine(t testing.TB) *analysis.Engine {

@@ -26,22 +26,7 @@ import (
 // world is the fixture registry, git server and upstream API shared by this package's tests.
 var world *fixtures.World
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mcpvet-pullreview-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	world, err = fixtures.Start(context.Background(), dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start fixture world:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	world.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(fixtures.RunWithWorld(m, &world)) }
 
 const (
 	appID   = 42
