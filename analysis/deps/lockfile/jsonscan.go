@@ -344,7 +344,7 @@ func (sc *jsonScanner) str(raw []byte) (string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("invalid string: %v", err)
+		return "", fmt.Errorf("invalid string: %w", err)
 	}
 	return s, nil
 }
