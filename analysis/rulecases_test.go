@@ -74,7 +74,7 @@ type engineOpts struct {
 // scenario's report once.
 type caseHarness struct {
 	dir      string
-	osvDown  string // base URL of an OSV API that answers 403
+	refusing string // base URL of a server that answers 403 to everything (an API that refuses us)
 	rootPath string // Sigstore trusted_root.json of the provenance scenarios
 	engines  map[engineOpts]*analysis.Engine
 	reports  map[string]*report.Report
@@ -91,16 +91,16 @@ func (h *caseHarness) engine(t *testing.T, o engineOpts) *analysis.Engine {
 	// anonymous callers 60 requests an hour, which this package's tests together exceed.
 	env[source.EnvGitHubToken] = rulecasesToken
 	if o.osvDown {
-		env[analysis.EnvOSVAPI] = h.osvDown
+		env[analysis.EnvOSVAPI] = h.refusing
 	}
 	if o.trustRoot {
 		env[analysis.EnvSigstoreTrustedRoot] = h.rootPath
 	}
 	if o.identityDown {
-		env[source.EnvGitHubAPIURL] = h.osvDown // the same refusing server
+		env[source.EnvGitHubAPIURL] = h.refusing
 	}
 	if o.scorecardDown {
-		env[analysis.EnvScorecardAPI] = h.osvDown // the same refusing server
+		env[analysis.EnvScorecardAPI] = h.refusing
 	}
 	cfg, err := analysis.ConfigFromEnv(func(k string) string { return env[k] }, "", slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -305,7 +305,7 @@ func TestRuleCases(t *testing.T) {
 		http.Error(w, `{"code":7,"message":"blocked by the outbound proxy"}`, http.StatusForbidden)
 	}))
 	defer refuse.Close()
-	h.osvDown = refuse.URL
+	h.refusing = refuse.URL
 	h.rootPath = prepareProvenance(t, h.dir)
 	if err := world.GitHub.AddUserToken(rulecasesToken, "rulecases-bot"); err != nil {
 		t.Fatal(err)
