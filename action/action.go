@@ -87,8 +87,7 @@ func Run(ctx context.Context, env Env) (code int) {
 
 // run is the state of one Run.
 type run struct {
-	env       Env
-	getenv    func(string) string
+	env       Env // Getenv, Stdout, Stderr and Now set
 	gha       *githubactions.Action
 	ann       *annotator
 	log       *slog.Logger
@@ -112,16 +111,15 @@ func newRun(env Env) *run {
 	}
 	gha := githubactions.New(githubactions.WithWriter(env.Stdout), githubactions.WithGetenv(env.Getenv))
 	return &run{
-		env:    env,
-		getenv: env.Getenv,
-		gha:    gha,
-		ann:    newAnnotator(gha),
-		log:    slog.New(slog.NewTextHandler(safeWriter{env.Stderr}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		env: env,
+		gha: gha,
+		ann: newAnnotator(gha),
+		log: slog.New(slog.NewTextHandler(safeWriter{env.Stderr}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 }
 
 func (r *run) run(ctx context.Context) int {
-	in, err := ReadInputs(r.getenv)
+	in, err := ReadInputs(r.env.Getenv)
 	r.in = in
 	if err != nil {
 		return r.fail(report.ExitUsage, "mcpvet: invalid input", err)
@@ -131,13 +129,13 @@ func (r *run) run(ctx context.Context) int {
 		if k == "GITHUB_EVENT_PATH" {
 			return ""
 		}
-		return r.getenv(k)
+		return r.env.Getenv(k)
 	})).Context()
 	if err != nil {
 		return r.fail(report.ExitUsage, "mcpvet: the runner's environment", err)
 	}
 	r.workspace = gc.Workspace
-	payload, err := readEvent(r.getenv("GITHUB_EVENT_PATH"))
+	payload, err := readEvent(r.env.Getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		return r.fail(report.ExitUsage, "mcpvet: the event", err)
 	}
@@ -259,15 +257,15 @@ func (r *run) engineEnv(gc *githubactions.GitHubContext) func(string) string {
 	// On github.com the workflow's token also reads public upstream repositories, with a higher rate limit
 	// than anonymous access. It is given to the engine only when upstreams are fetched from github.com itself
 	// (the engine sends it to that host alone), never to a mirror or another server.
-	if r.in.Token != "" && r.getenv(analysis.EnvGitHubToken) == "" && r.getenv(analysis.EnvGitHubURL) == "" &&
-		r.getenv(source.EnvGitHubAPIURL) == "" && isGitHubDotCom(gc.ServerURL) {
+	if r.in.Token != "" && r.env.Getenv(analysis.EnvGitHubToken) == "" && r.env.Getenv(analysis.EnvGitHubURL) == "" &&
+		r.env.Getenv(source.EnvGitHubAPIURL) == "" && isGitHubDotCom(gc.ServerURL) {
 		set[analysis.EnvGitHubToken] = r.in.Token
 	}
 	return func(k string) string {
 		if v, ok := set[k]; ok {
 			return v
 		}
-		return r.getenv(k)
+		return r.env.Getenv(k)
 	}
 }
 
@@ -353,7 +351,7 @@ func (r *run) publish(ctx context.Context, t Target, tr trees, client *github.Cl
 		r.summary = append(r.summary, "No "+string(r.in.Comment)+" posted: the pull request could not be read at this head through the API.")
 		return
 	}
-	login := r.getenv(EnvReviewLogin)
+	login := r.env.Getenv(EnvReviewLogin)
 	if login == "" {
 		login = DefaultReviewLogin
 	}
@@ -409,7 +407,7 @@ func reviewLine(res publish.ReviewResult) string {
 
 // runURL links the workflow run, for the review's details link.
 func (r *run) runURL() string {
-	server, repo, id := r.getenv("GITHUB_SERVER_URL"), r.getenv("GITHUB_REPOSITORY"), r.getenv("GITHUB_RUN_ID")
+	server, repo, id := r.env.Getenv("GITHUB_SERVER_URL"), r.env.Getenv("GITHUB_REPOSITORY"), r.env.Getenv("GITHUB_RUN_ID")
 	if server == "" {
 		server = "https://github.com"
 	}
@@ -429,7 +427,7 @@ func (r *run) note(level, title, msg string) {
 // outputs writes the step outputs and the report files.
 func (r *run) outputs(rep *report.Report, verdict string) {
 	blocked, _, _ := rep.Counts()
-	files, err := writeReports(outputBase(r.getenv), r.workspace, rep, report.WriteOptions{Rules: rules.All(), ToolVersion: r.env.Version})
+	files, err := writeReports(outputBase(r.env.Getenv), r.workspace, rep, report.WriteOptions{Rules: rules.All(), ToolVersion: r.env.Version})
 	if err != nil {
 		r.log.Warn("write the report files", "err", err)
 		r.note(levelWarning, "mcpvet: report files", "The JSON and SARIF reports could not be written: "+report.Line(err.Error()))

@@ -3,6 +3,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -235,8 +236,8 @@ func TestSetOutputRefusesLineBreaks(t *testing.T) {
 		t.Error("no error without GITHUB_OUTPUT")
 	}
 	missing := githubactions.New(githubactions.WithGetenv(envOf(map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "no", "such", "dir")})))
-	if err := setOutput(missing, "verdict", "block"); err == nil {
-		t.Error("no error for an unwritable GITHUB_OUTPUT (go-githubactions panics there)")
+	if err := setOutput(missing, "verdict", "block"); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v for an unwritable GITHUB_OUTPUT (go-githubactions panics there); want one wrapping the cause", err)
 	}
 }
 
@@ -310,6 +311,10 @@ func TestResolveTarget(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+	var typeErr *json.UnmarshalTypeError
+	if _, err := ResolveTarget(gc(EventPullRequest), []byte(`{"number":"seven"}`), Inputs{}); !errors.As(err, &typeErr) {
+		t.Errorf("undecodable payload: error %v does not keep the decoder's", err)
 	}
 }
 

@@ -195,7 +195,11 @@ func fileCommand(gha *githubactions.Action, env string, f func()) (err error) {
 		return fmt.Errorf("%s is not set", env)
 	}
 	defer func() {
-		if r := recover(); r != nil {
+		switch r := recover().(type) {
+		case nil:
+		case error:
+			err = fmt.Errorf("write %s: %w", env, r)
+		default:
 			err = fmt.Errorf("write %s: %v", env, r)
 		}
 	}()

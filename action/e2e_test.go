@@ -58,11 +58,26 @@ func checkBlocked(t *testing.T, res stepResult, ws string) {
 	}
 }
 
+// runFixture runs s on the fixture pull request, requires exit code want, and checks what every run of it
+// shows (checkBlocked).
+func runFixture(t *testing.T, s step, want int) stepResult {
+	t.Helper()
+	res := runStep(t, s)
+	if res.code != want {
+		t.Fatalf("exit %d, want %d", res.code, want)
+	}
+	checkBlocked(t, res, s.workspace)
+	return res
+}
+
+// reviews returns the reviews of the fixture pull request.
+func (g ghRepo) reviews() []testenv.Review { return g.gh.Reviews(owner, repoName, prNumber) }
+
 // TestPullRequest runs the README's example workflow on a pull_request event with a token that may
 // write: the review is posted once, with line comments; a re-run does not post it again.
 func TestPullRequest(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", false)
 	with, wf := mcpvetStep(t, exampleWorkflow)
 	if _, ok := wf.On["pull_request"]; !ok {
@@ -73,12 +88,8 @@ func TestPullRequest(t *testing.T) {
 	}
 	ws := checkout(t, pr)
 	s := step{event: "pull_request", payload: prPayload(t, pr, false), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}
-	res := runStep(t, s)
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1 (blocked)", res.code)
-	}
-	checkBlocked(t, res, ws)
-	reviews := gh.gh.Reviews(owner, repoName, prNumber)
+	res := runFixture(t, s, 1)
+	reviews := gh.reviews()
 	if len(reviews) != 1 {
 		t.Fatalf("%d reviews, want 1", len(reviews))
 	}
@@ -102,7 +113,7 @@ func TestPullRequest(t *testing.T) {
 	if again.code != 1 {
 		t.Fatalf("re-run: exit %d, want 1", again.code)
 	}
-	if n := len(gh.gh.Reviews(owner, repoName, prNumber)); n != 1 {
+	if n := len(gh.reviews()); n != 1 {
 		t.Errorf("re-run: %d reviews, want still 1", n)
 	}
 }
@@ -112,16 +123,12 @@ func TestPullRequest(t *testing.T) {
 // carry the verdict.
 func TestForkPullRequestReadOnlyToken(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "read", true)
 	with, _ := mcpvetStep(t, exampleWorkflow)
 	ws := checkout(t, pr)
-	res := runStep(t, step{event: "pull_request", payload: prPayload(t, pr, true), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1 (blocked)", res.code)
-	}
-	checkBlocked(t, res, ws)
-	if n := len(gh.gh.Reviews(owner, repoName, prNumber)); n != 0 {
+	res := runFixture(t, step{event: "pull_request", payload: prPayload(t, pr, true), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}, 1)
+	if n := len(gh.reviews()); n != 0 {
 		t.Errorf("%d reviews posted with a read-only token", n)
 	}
 	found := false
@@ -139,7 +146,7 @@ func TestForkPullRequestReadOnlyToken(t *testing.T) {
 // through the API, never from the checkout (here the checkout holds both commits and is still not read).
 func TestPullRequestTarget(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", true)
 	with, _ := mcpvetStep(t, exampleWorkflow)
 	ws := checkout(t, pr)
@@ -147,11 +154,7 @@ func TestPullRequestTarget(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ws, "package.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := runStep(t, step{event: "pull_request_target", payload: prPayload(t, pr, true), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.baseSHA})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1 (blocked)", res.code)
-	}
-	checkBlocked(t, res, ws)
+	res := runFixture(t, step{event: "pull_request_target", payload: prPayload(t, pr, true), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.baseSHA}, 1)
 	headReads := 0
 	for _, r := range gh.gh.Requests() {
 		if r.Route == "GET /repos/{owner}/{repo}/contents/{path}" && strings.Contains(r.Query, "ref="+pr.head) {
@@ -164,7 +167,7 @@ func TestPullRequestTarget(t *testing.T) {
 	if !strings.Contains(res.summary, "trees from the GitHub API") {
 		t.Errorf("the summary does not say the API was read:\n%s", res.summary)
 	}
-	if n := len(gh.gh.Reviews(owner, repoName, prNumber)); n != 1 {
+	if n := len(gh.reviews()); n != 1 {
 		t.Errorf("%d reviews, want 1", n)
 	}
 }
@@ -173,15 +176,11 @@ func TestPullRequestTarget(t *testing.T) {
 // and the step still fails on the block.
 func TestPushWithBaseAndHead(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", false)
 	ws := checkout(t, pr)
 	with := map[string]string{"base-ref": pr.baseSHA, "head-ref": pr.head, "comment": "summary"}
-	res := runStep(t, step{event: "push", payload: pushPayload(t, pr.baseSHA, pr.head), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1", res.code)
-	}
-	checkBlocked(t, res, ws)
+	runFixture(t, step{event: "push", payload: pushPayload(t, pr.baseSHA, pr.head), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}, 1)
 	for _, r := range gh.gh.Requests() {
 		if r.Method != "GET" {
 			t.Errorf("a push run wrote to GitHub: %s %s", r.Method, r.Path)
@@ -192,14 +191,10 @@ func TestPushWithBaseAndHead(t *testing.T) {
 // TestFailOnNever keeps the step green on a block, still annotating the blocked lines.
 func TestFailOnNever(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	ws := checkout(t, pr)
 	with := map[string]string{"base-ref": pr.baseSHA, "head-ref": pr.head, "fail-on": "never", "comment": "summary"}
-	res := runStep(t, step{event: "workflow_dispatch", payload: []byte(`{"inputs":{}}`), with: with, token: "", workspace: ws, sha: pr.head})
-	if res.code != 0 {
-		t.Fatalf("exit %d, want 0 with fail-on: never", res.code)
-	}
-	checkBlocked(t, res, ws)
+	runFixture(t, step{event: "workflow_dispatch", payload: []byte(`{"inputs":{}}`), with: with, token: "", workspace: ws, sha: pr.head}, 0)
 }
 
 // policyCommits are the fixture pull request with a policy at ci/mcpvet.yml: the base's downgrades the
@@ -252,7 +247,7 @@ func TestFailOnWarnAndConfigFile(t *testing.T) {
 // TestCommentMode posts one conversation comment instead of a review, and updates it on a re-run.
 func TestCommentMode(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", false)
 	ws := checkout(t, pr)
 	s := step{event: "pull_request", payload: prPayload(t, pr, false), with: map[string]string{"comment": "comment"}, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}
@@ -265,7 +260,7 @@ func TestCommentMode(t *testing.T) {
 	if len(comments) != 1 || !strings.Contains(comments[0].Body, "mailpost-mcp") {
 		t.Errorf("%d conversation comments, want 1 naming mailpost-mcp", len(comments))
 	}
-	if n := len(gh.gh.Reviews(owner, repoName, prNumber)); n != 0 {
+	if n := len(gh.reviews()); n != 0 {
 		t.Errorf("%d reviews posted in comment mode", n)
 	}
 }
@@ -320,7 +315,7 @@ func TestNoVerdictWithoutCommits(t *testing.T) {
 // TestScorecardOff: scorecard: off reaches the engine (no Scorecard notes); on (the default) does not.
 func TestScorecardOff(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	ws := checkout(t, pr)
 	for _, tc := range []struct {
 		value string
@@ -345,7 +340,7 @@ func TestScorecardOff(t *testing.T) {
 // annotation.
 func TestRegistryURLUnreachable(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	ws := checkout(t, pr)
 	for _, tc := range []struct {
 		failOn string
@@ -372,18 +367,14 @@ func TestRegistryURLUnreachable(t *testing.T) {
 // posted (no pull request), the step failing on the block.
 func TestMergeGroup(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", false)
 	with, wf := mcpvetStep(t, exampleWorkflow)
 	if _, ok := wf.On["merge_group"]; !ok {
 		t.Fatalf("the example workflow does not run on merge_group")
 	}
 	ws := checkout(t, pr)
-	res := runStep(t, step{event: "merge_group", payload: mergeGroupPayload(t, pr.baseSHA, pr.head), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1", res.code)
-	}
-	checkBlocked(t, res, ws)
+	runFixture(t, step{event: "merge_group", payload: mergeGroupPayload(t, pr.baseSHA, pr.head), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}, 1)
 	if reqs := gh.gh.Requests(); len(reqs) != 0 {
 		t.Errorf("%d GitHub API requests for a merge group whose commits the checkout holds; want none", len(reqs))
 	}
@@ -393,20 +384,16 @@ func TestMergeGroup(t *testing.T) {
 // the merge commit) is read through the API instead.
 func TestPullRequestShallowCheckout(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "write", false)
 	with, _ := mcpvetStep(t, exampleWorkflow)
 	ws := filepath.Join(t.TempDir(), "workspace")
 	git(t, "", "init", "-q", ws)
-	res := runStep(t, step{event: "pull_request", payload: prPayload(t, pr, false), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1", res.code)
-	}
-	checkBlocked(t, res, ws)
+	res := runFixture(t, step{event: "pull_request", payload: prPayload(t, pr, false), with: with, token: gh.token, apiURL: gh.url, workspace: ws, sha: pr.head}, 1)
 	if !strings.Contains(res.summary, "trees from the GitHub API") {
 		t.Errorf("the summary does not say the API was read:\n%s", res.summary)
 	}
-	if n := len(gh.gh.Reviews(owner, repoName, prNumber)); n != 1 {
+	if n := len(gh.reviews()); n != 1 {
 		t.Errorf("%d reviews, want 1", n)
 	}
 }
@@ -414,13 +401,9 @@ func TestPullRequestShallowCheckout(t *testing.T) {
 // TestPushThroughCompareAPI: without a checkout, a push's base..head is read through the compare API.
 func TestPushThroughCompareAPI(t *testing.T) {
 	needSuite(t)
-	pr := buildPR(t, acmeCommits(t))
+	pr := demoPR(t)
 	gh := newGitHub(t, pr, "read", false)
-	res := runStep(t, step{event: "push", payload: pushPayload(t, pr.baseSHA, pr.head), token: gh.token, apiURL: gh.url, sha: pr.head})
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1", res.code)
-	}
-	checkBlocked(t, res, "")
+	res := runFixture(t, step{event: "push", payload: pushPayload(t, pr.baseSHA, pr.head), token: gh.token, apiURL: gh.url, sha: pr.head}, 1)
 	compared := false
 	for _, r := range gh.gh.Requests() {
 		compared = compared || r.Route == "GET /repos/{owner}/{repo}/compare/{basehead}"

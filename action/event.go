@@ -80,7 +80,7 @@ func ResolveTarget(gc *githubactions.GitHubContext, payload []byte, in Inputs) (
 			return fmt.Errorf("%w: %s without an event payload (GITHUB_EVENT_PATH)", ErrEvent, t.Event)
 		}
 		if err := json.Unmarshal(payload, v); err != nil {
-			return fmt.Errorf("%w: decode the %s payload: %v", ErrEvent, t.Event, err)
+			return fmt.Errorf("%w: decode the %s payload: %w", ErrEvent, t.Event, err)
 		}
 		return nil
 	}

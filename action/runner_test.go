@@ -183,34 +183,28 @@ func buildPR(t *testing.T, commits []testenv.Commit) prFixture {
 	}
 	tree := func(n int) map[string][]byte {
 		out := map[string][]byte{}
-		for _, c := range commits[:n] {
-			for p, content := range c.Files {
-				if content == "" {
-					delete(out, p)
-				} else {
-					out[p] = []byte(content)
-				}
-			}
+		for p, content := range (fixtures.Repo{Commits: commits}).TreeAt(n) {
+			out[p] = []byte(content)
 		}
 		return out
 	}
 	return prFixture{gitDir: dir, baseSHA: shas[0], head: shas[1], baseTree: tree(1), hTree: tree(2)}
 }
 
+// demoPR builds the fixture pull request: acmeCommits.
+func demoPR(t *testing.T) prFixture {
+	t.Helper()
+	return buildPR(t, acmeCommits(t))
+}
+
 // acmeCommits are the fixture pull request's base and head commits.
 func acmeCommits(t *testing.T) []testenv.Commit {
 	t.Helper()
-	prs, err := fixtures.PRs()
+	pr, err := fixtures.PR(fixtures.DemoPR)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range prs {
-		if r.Name == fixtures.DemoPR {
-			return r.Commits[:2]
-		}
-	}
-	t.Fatalf("no fixture pull request %s", fixtures.DemoPR)
-	return nil
+	return pr.Commits[:2]
 }
 
 // checkout clones the fixture into a workspace and checks out its head, as actions/checkout with
@@ -280,11 +274,12 @@ func newGitHub(t *testing.T, pr prFixture, prPerm string, fork bool) ghRepo {
 	return ghRepo{gh: gh, url: url, token: token}
 }
 
-// prPayload is a real pull_request webhook payload rewritten to the fixture pull request.
-func prPayload(t *testing.T, pr prFixture, fork bool) []byte {
+// examplePayload is the first of @octokit/webhooks-examples' payloads for event (and action, "" for
+// none), rewritten by edit.
+func examplePayload(t *testing.T, event, action string, edit func(ev map[string]any)) []byte {
 	t.Helper()
 	testenv.RequireWebhookExamples(t)
-	examples, err := testenv.WebhookExamples("pull_request", "opened")
+	examples, err := testenv.WebhookExamples(event, action)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +287,17 @@ func prPayload(t *testing.T, pr prFixture, fork bool) []byte {
 	if err := json.Unmarshal(examples[0], &ev); err != nil {
 		t.Fatal(err)
 	}
+	edit(ev)
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// prPayload is a real pull_request webhook payload rewritten to the fixture pull request.
+func prPayload(t *testing.T, pr prFixture, fork bool) []byte {
+	t.Helper()
 	headOwner := owner
 	if fork {
 		headOwner = "mallory"
@@ -300,67 +306,40 @@ func prPayload(t *testing.T, pr prFixture, fork bool) []byte {
 		r["name"], r["full_name"], r["fork"] = repoName, o+"/"+repoName, o != owner
 		r["owner"].(map[string]any)["login"] = o
 	}
-	ev["number"] = prNumber
-	setRepo(ev["repository"].(map[string]any), owner)
-	p := ev["pull_request"].(map[string]any)
-	p["number"] = prNumber
-	p["user"].(map[string]any)["login"] = headOwner
-	head, base := p["head"].(map[string]any), p["base"].(map[string]any)
-	head["sha"], head["ref"], head["label"] = pr.head, headRef, headOwner+":"+headRef
-	base["sha"], base["ref"], base["label"] = pr.baseSHA, "main", owner+":main"
-	setRepo(head["repo"].(map[string]any), headOwner)
-	setRepo(base["repo"].(map[string]any), owner)
-	out, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return examplePayload(t, "pull_request", "opened", func(ev map[string]any) {
+		ev["number"] = prNumber
+		setRepo(ev["repository"].(map[string]any), owner)
+		p := ev["pull_request"].(map[string]any)
+		p["number"] = prNumber
+		p["user"].(map[string]any)["login"] = headOwner
+		head, base := p["head"].(map[string]any), p["base"].(map[string]any)
+		head["sha"], head["ref"], head["label"] = pr.head, headRef, headOwner+":"+headRef
+		base["sha"], base["ref"], base["label"] = pr.baseSHA, "main", owner+":main"
+		setRepo(head["repo"].(map[string]any), headOwner)
+		setRepo(base["repo"].(map[string]any), owner)
+	})
 }
 
 // mergeGroupPayload is a real merge_group webhook payload for the fixture's base and head.
 func mergeGroupPayload(t *testing.T, base, head string) []byte {
 	t.Helper()
-	testenv.RequireWebhookExamples(t)
-	examples, err := testenv.WebhookExamples("merge_group", "checks_requested")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(examples[0], &ev); err != nil {
-		t.Fatal(err)
-	}
-	mg := ev["merge_group"].(map[string]any)
-	mg["base_sha"], mg["head_sha"] = base, head
-	if r, ok := ev["repository"].(map[string]any); ok {
-		r["name"], r["full_name"] = repoName, owner+"/"+repoName
-	}
-	out, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return examplePayload(t, "merge_group", "checks_requested", func(ev map[string]any) {
+		mg := ev["merge_group"].(map[string]any)
+		mg["base_sha"], mg["head_sha"] = base, head
+		if r, ok := ev["repository"].(map[string]any); ok {
+			r["name"], r["full_name"] = repoName, owner+"/"+repoName
+		}
+	})
 }
 
 // pushPayload is a real push webhook payload for the fixture repository.
 func pushPayload(t *testing.T, before, after string) []byte {
 	t.Helper()
-	testenv.RequireWebhookExamples(t)
-	examples, err := testenv.WebhookExamples("push", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(examples[0], &ev); err != nil {
-		t.Fatal(err)
-	}
-	r := ev["repository"].(map[string]any)
-	r["name"], r["full_name"] = repoName, owner+"/"+repoName
-	ev["before"], ev["after"], ev["ref"] = before, after, "refs/heads/main"
-	out, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return examplePayload(t, "push", "", func(ev map[string]any) {
+		r := ev["repository"].(map[string]any)
+		r["name"], r["full_name"] = repoName, owner+"/"+repoName
+		ev["before"], ev["after"], ev["ref"] = before, after, "refs/heads/main"
+	})
 }
 
 // step is one run of the Action's step.

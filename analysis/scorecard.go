@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"sync"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/report"
@@ -30,19 +31,18 @@ func (e *Engine) scorecard(ctx context.Context, req *Request, claim source.Claim
 	if req.Scorecard != nil {
 		in.Policy = *req.Scorecard
 	}
-	stored := make(chan struct{})
-	go func() { // the API answers while the local checks run
-		defer close(stored)
-		if sc.API != nil {
-			in.API = sc.API.URL()
+	var stored sync.WaitGroup
+	if sc.API != nil {
+		in.API = sc.API.URL()
+		stored.Go(func() { // the API answers while the local checks run
 			in.Stored, in.StoredErr = sc.API.Get(ctx, claim.Host, claim.Owner, claim.Repo)
-		}
-	}()
+		})
+	}
 	if sc.Local != nil {
 		e.progress("%s@%s: running Scorecard's file-based checks on %s@%s", req.Name, req.To, claim.String(), report.ShortCommit(commit))
 		in.Local, in.LocalErr = sc.Local.Run(ctx, repo, claim.String(), commit)
 	}
-	<-stored
+	stored.Wait()
 	if ctx.Err() != nil {
 		return // cancelled: the review is abandoned, not incomplete
 	}

@@ -58,8 +58,6 @@ func scorecardNotes(p report.Package) string {
 	return strings.Join(out, "\n")
 }
 
-func short7(s string) string { return s[:7] }
-
 func TestScorecard(t *testing.T) {
 	mailpost := world.Commits["ExampleMail/mailpost-mcp"]
 	weather := world.Commits["acme/weather-mcp"]
@@ -83,20 +81,20 @@ func TestScorecard(t *testing.T) {
 		{name: "a dangerous workflow at the compared commit blocks", req: parse(t, fixtures.DangerousWorkflowSpec),
 			verdict: report.Block, exit: 1, want: "scorecard/dangerous-workflow:block",
 			texts: []string{
-				"Dangerous-Workflow scored 0 (local check at the compared commit " + short7(ticket[0]) + ")",
+				"Dangerous-Workflow scored 0 (local check at the compared commit " + report.ShortCommit(ticket[0]) + ")",
 				".github/workflows/preview.yml:",
 				"local checks (localdir client) on github.com/acme/ticket-mcp at " + ticket[0],
 			},
-			notes: []string{"Scorecard: stored result of 2025-09-08 for the compared commit " + short7(ticket[0]) + ", overall 2.9",
-				"Scorecard: local checks at the compared commit " + short7(ticket[0]) + ": Binary-Artifacts 10, Dangerous-Workflow 0"}},
+			notes: []string{"Scorecard: stored result of 2025-09-08 for the compared commit " + report.ShortCommit(ticket[0]) + ", overall 2.9",
+				"Scorecard: local checks at the compared commit " + report.ShortCommit(ticket[0]) + ": Binary-Artifacts 10, Dangerous-Workflow 0"}},
 		{name: "the demo's upstream: no findings, and the stored result's other commit is named", req: parse(t, "mailpost-mcp@1.0.15"),
 			verdict: report.Pass, exit: 0,
-			notes: []string{"Scorecard: stored result of 2025-09-08 for commit " + short7(mailpost[len(mailpost)-1]) + ", not the compared commit " + short7(mailpost[2]),
+			notes: []string{"Scorecard: stored result of 2025-09-08 for commit " + report.ShortCommit(mailpost[len(mailpost)-1]) + ", not the compared commit " + report.ShortCommit(mailpost[2]),
 				"Dangerous-Workflow no score (no workflows found)"}},
 		{name: "policy minimums", req: withScorecard(parse(t, "@acme/weather-mcp@1.2.0"), minimums),
 			verdict: report.Block, exit: 1, want: "scorecard/check-below-minimum:block scorecard/score-below-minimum:warn scorecard/unavailable:info",
 			texts: []string{
-				"Code-Review scored 0, below the minimum of 5 set in .github/mcpvet.yml line 5 (stored result of 2025-09-08 for commit " + short7(weather[len(weather)-1]) + ", not the compared commit " + short7(weather[1]) + ")",
+				"Code-Review scored 0, below the minimum of 5 set in .github/mcpvet.yml line 5 (stored result of 2025-09-08 for commit " + report.ShortCommit(weather[len(weather)-1]) + ", not the compared commit " + report.ShortCommit(weather[1]) + ")",
 				"Packaging has the minimum of 5 set in .github/mcpvet.yml line 6, but no score: locally, packaging workflow not detected; in the stored result, packaging workflow not detected",
 				"the overall Scorecard score of github.com/acme/weather-mcp is 4.6, below the minimum of 5",
 			}},

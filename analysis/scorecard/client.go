@@ -129,7 +129,7 @@ func (c *Client) URL() string {
 func parseBase(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: Scorecard API URL: %v", ErrConfig, httpfetch.RedactError(err))
+		return nil, fmt.Errorf("%w: Scorecard API URL: %w", ErrConfig, httpfetch.RedactError(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: Scorecard API URL %s: want an http(s) URL with a host", ErrConfig, httpfetch.RedactURL(u))
@@ -153,7 +153,7 @@ func Supported(host string) bool {
 // A repository the API has no result for is ErrNotFound; one on another host than github.com or gitlab.com
 // is ErrUnsupportedHost and is not asked about.
 func (c *Client) Get(ctx context.Context, host, owner, name string) (*Result, error) {
-	what := clean(host+"/"+owner+"/"+name, MaxRepoPathLength) // for messages only
+	what := CleanText(host+"/"+owner+"/"+name, MaxRepoPathLength) // for messages only
 	if c.baseErr != nil {
 		return nil, fmt.Errorf("stored Scorecard result for %s: %w", what, c.baseErr)
 	}
@@ -164,14 +164,13 @@ func (c *Client) Get(ctx context.Context, host, owner, name string) (*Result, er
 	if err != nil {
 		return nil, fmt.Errorf("stored Scorecard result for %s: %w", what, err)
 	}
-	u := *c.base
-	escaped := make([]string, 0, len(segs)+1)
-	plain := make([]string, 0, len(segs)+1)
-	for _, s := range append([]string{strings.ToLower(host)}, segs...) {
-		escaped = append(escaped, url.PathEscape(s))
-		plain = append(plain, s)
+	segs = append([]string{strings.ToLower(host)}, segs...)
+	escaped := make([]string, len(segs))
+	for i, s := range segs {
+		escaped[i] = url.PathEscape(s)
 	}
-	u.Path = c.base.Path + "/projects/" + strings.Join(plain, "/")
+	u := *c.base
+	u.Path = c.base.Path + "/projects/" + strings.Join(segs, "/")
 	u.RawPath = c.base.EscapedPath() + "/projects/" + strings.Join(escaped, "/")
 	body, err := c.fetch.Do(ctx, httpfetch.Request{URL: &u, Accept: "application/json", MaxBodySize: c.limits.MaxResponseSize})
 	if err != nil {
@@ -229,7 +228,7 @@ func parseResult(body []byte, l Limits) (*Result, error) {
 	var w wireResult
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the result", ErrMalformed)
@@ -237,7 +236,7 @@ func parseResult(body []byte, l Limits) (*Result, error) {
 	if len(w.Checks) > l.MaxChecks {
 		return nil, fmt.Errorf("%w: %d checks, at most %d accepted", ErrTooLarge, len(w.Checks), l.MaxChecks)
 	}
-	r := &Result{Source: SourceAPI, Repo: clean(w.Repo.Name, l.MaxTextLength), Version: clean(w.Scorecard.Version, l.MaxTextLength), Score: NoScore}
+	r := &Result{Source: SourceAPI, Repo: CleanText(w.Repo.Name, l.MaxTextLength), Version: CleanText(w.Scorecard.Version, l.MaxTextLength), Score: NoScore}
 	if w.Repo.Commit != "" {
 		if !isCommit(w.Repo.Commit) {
 			return nil, fmt.Errorf("%w: repo.commit %s is not a commit id", ErrMalformed, httpfetch.Quote(w.Repo.Commit))
@@ -275,7 +274,7 @@ func parseResult(body []byte, l Limits) (*Result, error) {
 			return nil, fmt.Errorf("%w: check %s listed twice", ErrMalformed, name)
 		}
 		seen[strings.ToLower(name)] = true
-		c := Check{Name: name, Score: NoScore, Reason: clean(wc.Reason, l.MaxTextLength), DocURL: cleanURL(wc.Documentation.URL, l.MaxTextLength)}
+		c := Check{Name: name, Score: NoScore, Reason: CleanText(wc.Reason, l.MaxTextLength), DocURL: cleanURL(wc.Documentation.URL, l.MaxTextLength)}
 		if wc.Score != nil {
 			s := *wc.Score
 			switch {
@@ -290,7 +289,7 @@ func parseResult(body []byte, l Limits) (*Result, error) {
 				dropped += len(wc.Details) - j
 				break
 			}
-			c.Details = append(c.Details, clean(d, l.MaxTextLength))
+			c.Details = append(c.Details, CleanText(d, l.MaxTextLength))
 		}
 		r.Checks = append(r.Checks, c)
 	}
@@ -323,32 +322,11 @@ func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
-// clean makes hostile text safe to print: valid UTF-8, control characters (but tabs) as spaces, at most n
-// bytes (cut with "…").
-func clean(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
 // cleanURL keeps a documentation URL only when it is an http(s) URL, dropping credentials and query.
 func cleanURL(s string, n int) string {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return ""
 	}
-	return clean((&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, Fragment: u.Fragment}).String(), n)
+	return CleanText((&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, Fragment: u.Fragment}).String(), n)
 }

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -209,6 +210,15 @@ func TestHostileText(t *testing.T) {
 	}
 	if r.Checks[1].DocURL != "" {
 		t.Errorf("a javascript: URL was kept: %q", r.Checks[1].DocURL)
+	}
+}
+
+// TestMalformedKeepsCause: the decoder's error stays reachable behind ErrMalformed.
+func TestMalformedKeepsCause(t *testing.T) {
+	_, err := parseResult([]byte(`{"score": x}`), Limits{}.withDefaults())
+	var syntax *json.SyntaxError
+	if !errors.Is(err, ErrMalformed) || !errors.As(err, &syntax) {
+		t.Errorf("err = %v, want ErrMalformed wrapping a *json.SyntaxError", err)
 	}
 }
 

@@ -3,11 +3,13 @@ package scorecard
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/mcpvet/mcpvet/analysis/finding"
+	"github.com/mcpvet/mcpvet/analysis/report"
 )
 
 // Rule ids of this package's findings.
@@ -83,7 +85,7 @@ func Evaluate(in Input) ([]finding.Finding, []string) {
 		out = append(out, f)
 	}
 	if in.LocalErr != nil {
-		f := newFinding(RuleUnavailable, fmt.Sprintf("local Scorecard checks of %s at the compared commit %s could not run: %s", in.Repo, short(in.Commit), bounded(in.LocalErr.Error())))
+		f := newFinding(RuleUnavailable, fmt.Sprintf("local Scorecard checks of %s at the compared commit %s could not run: %s", in.Repo, report.ShortCommit(in.Commit), bounded(in.LocalErr.Error())))
 		f.Evidence = "local Scorecard checks at " + in.Commit
 		out = append(out, f)
 	}
@@ -96,12 +98,7 @@ func Evaluate(in Input) ([]finding.Finding, []string) {
 		out = append(out, f)
 	}
 
-	names := make([]string, 0, len(in.Policy.Checks))
-	for n := range in.Policy.Checks {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(in.Policy.Checks)) {
 		m := in.Policy.Checks[name]
 		p := in.pick(name)
 		switch {
@@ -161,14 +158,10 @@ func (in *Input) pick(name string) picked {
 		return picked{check: c, from: in.Stored}
 	}
 	var why []string
-	local := false
-	for _, n := range LocalCheckNames() {
-		local = local || n == name
-	}
 	switch c, ok := in.Local.Check(name); {
 	case ok:
 		why = append(why, "locally, "+orNone(c.Reason))
-	case !local:
+	case !slices.Contains(LocalCheckNames(), name):
 		why = append(why, "it needs the host's API, so it is not run locally")
 	case in.LocalOff:
 		why = append(why, "local checks are off")
@@ -201,7 +194,7 @@ func (in *Input) storedMissing() string {
 // describe names a result's source for a message.
 func (in *Input) describe(r *Result) string {
 	if r.Source == SourceLocal {
-		return "local check at the compared commit " + short(in.Commit)
+		return "local check at the compared commit " + report.ShortCommit(in.Commit)
 	}
 	s := "stored result"
 	if !r.Date.IsZero() {
@@ -211,9 +204,9 @@ func (in *Input) describe(r *Result) string {
 	case r.Commit == "":
 		s += ", commit not stated"
 	case !strings.EqualFold(r.Commit, in.Commit):
-		s += fmt.Sprintf(" for commit %s, not the compared commit %s", short(r.Commit), short(in.Commit))
+		s += fmt.Sprintf(" for commit %s, not the compared commit %s", report.ShortCommit(r.Commit), report.ShortCommit(in.Commit))
 	default:
-		s += " for the compared commit " + short(r.Commit)
+		s += " for the compared commit " + report.ShortCommit(r.Commit)
 	}
 	return s
 }
@@ -273,10 +266,10 @@ func (in *Input) notes() []string {
 			if c.Scored() {
 				parts = append(parts, fmt.Sprintf("%s %d", c.Name, c.Score))
 			} else {
-				parts = append(parts, fmt.Sprintf("%s no score (%s)", c.Name, clean(orNone(c.Reason), MaxNoteReasonLength)))
+				parts = append(parts, fmt.Sprintf("%s no score (%s)", c.Name, CleanText(orNone(c.Reason), MaxNoteReasonLength)))
 			}
 		}
-		notes = append(notes, fmt.Sprintf("Scorecard: local checks at the compared commit %s: %s", short(in.Commit), strings.Join(parts, ", ")))
+		notes = append(notes, fmt.Sprintf("Scorecard: local checks at the compared commit %s: %s", report.ShortCommit(in.Commit), strings.Join(parts, ", ")))
 		for _, x := range in.Local.Notes {
 			notes = append(notes, "Scorecard: local checks: "+x)
 		}
@@ -299,7 +292,7 @@ func snippet(details []string) string {
 	return strings.Join(lines, "\n")
 }
 
-func bounded(s string) string { return clean(s, MaxErrorLength) }
+func bounded(s string) string { return CleanText(s, MaxErrorLength) }
 
 func orNone(s string) string {
 	if s == "" {
@@ -313,11 +306,4 @@ func orUnknown(s string) string {
 		return "(version unknown)"
 	}
 	return s
-}
-
-func short(commit string) string {
-	if len(commit) > 7 {
-		return commit[:7]
-	}
-	return commit
 }

@@ -157,6 +157,16 @@ func TestUnavailableBoundsError(t *testing.T) {
 	if len(fs) != 1 || strings.Count(fs[0].Message, "e") > MaxErrorLength+10 {
 		t.Errorf("findings: %+v", fs)
 	}
+	for _, n := range []int{MaxErrorLength, MaxErrorLength + 1} {
+		fs, _ := Evaluate(Input{Repo: "r", Commit: compared, StoredErr: errors.New(strings.Repeat("e", n))})
+		want := ": " + strings.Repeat("e", min(n, MaxErrorLength))
+		if n > MaxErrorLength {
+			want += "…"
+		}
+		if len(fs) != 1 || !strings.HasSuffix(fs[0].Message, want) {
+			t.Errorf("a %d-byte error: findings %+v", n, fs)
+		}
+	}
 }
 
 // TestNoCredentialsInErrors: a base URL's credentials never reach an error.

@@ -3,6 +3,8 @@ package scorecard
 import (
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Source says where a Result comes from.
@@ -133,3 +135,25 @@ func (r *Result) Check(name string) (Check, bool) {
 
 // HasScore reports whether the result has an overall score.
 func (r *Result) HasScore() bool { return r != nil && r.Score >= 0 && r.Score <= MaxScore }
+
+// CleanText makes hostile text (a reason, a detail line, an error) safe to keep in a Result and to print:
+// valid UTF-8, every control character (newlines and tabs included) a space, trimmed, at most n bytes (cut on
+// a character boundary, then "…" added).
+func CleanText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}

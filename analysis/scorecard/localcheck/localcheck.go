@@ -30,6 +30,7 @@ import (
 	"github.com/ossf/scorecard/v5/clients/localdir"
 	sclog "github.com/ossf/scorecard/v5/log"
 
+	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/analysis/scorecard"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -46,12 +47,12 @@ const (
 	DefaultMaxPathLength = 1024
 	// DefaultTimeout bounds one run: materialising the tree and running the checks.
 	DefaultTimeout = 2 * time.Minute
-	// DefaultMaxDetails bounds the detail lines kept per check.
-	DefaultMaxDetails = 50
+	// DefaultMaxDetails bounds the detail lines kept per check: as many as a stored result keeps.
+	DefaultMaxDetails = scorecard.DefaultMaxDetails
 	// MaxNameLength bounds one path component, in bytes (what file systems accept).
 	MaxNameLength = 255
-	// maxTextLength bounds a reason or detail line, in bytes.
-	maxTextLength = 1000
+	// maxTextLength bounds a reason or detail line, in bytes: as long as a stored result's.
+	maxTextLength = scorecard.DefaultMaxTextLength
 )
 
 // Errors callers can test with errors.Is.
@@ -135,6 +136,13 @@ func (r *Runner) Run(ctx context.Context, repo Tree, repoName, commit string) (*
 	l := r.Limits.withDefaults()
 	ctx, cancel := context.WithTimeoutCause(ctx, l.Timeout, ErrTimeout)
 	defer cancel()
+	// fail names the step that failed; past the time limit, whatever the step returned, it says so.
+	fail := func(step string, err error) error {
+		if errors.Is(context.Cause(ctx), ErrTimeout) {
+			err = fmt.Errorf("%w after %s", ErrTimeout, l.Timeout)
+		}
+		return fmt.Errorf("%s %s at %s: %w", step, repoName, report.ShortCommit(commit), err)
+	}
 	dir, err := os.MkdirTemp(r.TempDir, "mcpvet-scorecard-")
 	if err != nil {
 		return nil, fmt.Errorf("local Scorecard checks: %w", err)
@@ -142,10 +150,7 @@ func (r *Runner) Run(ctx context.Context, repo Tree, repoName, commit string) (*
 	st, err := Materialize(ctx, repo, commit, dir, l)
 	if err != nil {
 		os.RemoveAll(dir)
-		if errors.Is(context.Cause(ctx), ErrTimeout) {
-			return nil, fmt.Errorf("materialise %s at %s: %w after %s", repoName, short(commit), ErrTimeout, l.Timeout)
-		}
-		return nil, fmt.Errorf("materialise %s at %s: %w", repoName, short(commit), err)
+		return nil, fail("materialise", err)
 	}
 	// The checks run in their own goroutine: Scorecard's file walks do not all watch ctx. The goroutine owns
 	// the directory and removes it when the checks return, even after a timeout.
@@ -165,15 +170,12 @@ func (r *Runner) Run(ctx context.Context, repo Tree, repoName, commit string) (*
 	select {
 	case o = <-done:
 	case <-ctx.Done():
-		if errors.Is(context.Cause(ctx), ErrTimeout) {
-			return nil, fmt.Errorf("local Scorecard checks of %s at %s: %w after %s", repoName, short(commit), ErrTimeout, l.Timeout)
-		}
-		return nil, fmt.Errorf("local Scorecard checks of %s at %s: %w", repoName, short(commit), ctx.Err())
+		return nil, fail("local Scorecard checks of", ctx.Err())
 	}
 	if o.err != nil {
-		return nil, fmt.Errorf("local Scorecard checks of %s at %s: %w", repoName, short(commit), o.err)
+		return nil, fail("local Scorecard checks of", o.err)
 	}
-	r.logger().Debug("local Scorecard checks", "repo", repoName, "commit", short(commit), "files", st.Files, "bytes", st.Bytes)
+	r.logger().Debug("local Scorecard checks", "repo", repoName, "commit", report.ShortCommit(commit), "files", st.Files, "bytes", st.Bytes)
 	o.res.Repo, o.res.Commit = repoName, strings.ToLower(commit)
 	if st.Symlinks > 0 || st.Submodules > 0 {
 		o.res.Notes = append(o.res.Notes, fmt.Sprintf("%d symlinks and %d submodules of the tree were not examined", st.Symlinks, st.Submodules))
@@ -412,21 +414,5 @@ func versionIn(bi *debug.BuildInfo) string {
 // scorecardModule is the module whose checks run here.
 const scorecardModule = "github.com/ossf/scorecard/v5"
 
-func clip(s string) string {
-	s = strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD")
-	if len(s) > maxTextLength {
-		cut := maxTextLength
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func short(commit string) string {
-	if len(commit) > 7 {
-		return commit[:7]
-	}
-	return commit
-}
+// clip makes a reason or detail line from the checks safe to keep: they quote the hostile tree.
+func clip(s string) string { return scorecard.CleanText(s, maxTextLength) }

@@ -138,7 +138,8 @@ func TestCheckNames(t *testing.T) {
 type memTree struct {
 	entries map[string]source.Entry
 	blobs   map[string][]byte
-	block   bool // ReadBlob waits for the context to end
+	block   bool  // ReadBlob waits for the context to end
+	readErr error // ReadBlob fails with it
 }
 
 func newMemTree() *memTree {
@@ -159,6 +160,9 @@ func (m *memTree) ReadBlob(ctx context.Context, id string) ([]byte, error) {
 	if m.block {
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
+	}
+	if m.readErr != nil {
+		return nil, m.readErr
 	}
 	b, ok := m.blobs[id]
 	if !ok {
@@ -192,6 +196,7 @@ func TestMaterializeLimits(t *testing.T) {
 		{"path over the length limit", one("a/" + strings.Repeat("p", 39)), Limits{MaxPathLength: 40}, ErrTooLarge},
 		{"component at the name limit", one(strings.Repeat("n", MaxNameLength)), Limits{}, nil},
 		{"component over the name limit", one(strings.Repeat("n", MaxNameLength+1)), Limits{}, ErrTooLarge},
+		{"blob over the repository's limit", overBlobLimit(), Limits{}, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +215,13 @@ func TestMaterializeLimits(t *testing.T) {
 func one(p string) *memTree {
 	m := newMemTree()
 	m.add(p, "100644", []byte("x"))
+	return m
+}
+
+// overBlobLimit is a tree whose blob the repository refuses to read whole (source.Limits.MaxBlobSize).
+func overBlobLimit() *memTree {
+	m := one("big.bin")
+	m.readErr = fmt.Errorf("read blob: %w", source.ErrTooLarge)
 	return m
 }
 
@@ -376,7 +388,7 @@ func TestRunCheckRecovers(t *testing.T) {
 }
 
 // TestConvert: an error or an out-of-range score is missing, never 0; details are bounded at MaxDetails and
-// texts at maxTextLength.
+// texts at maxTextLength, on one line each (the tree's text they quote is hostile).
 func TestConvert(t *testing.T) {
 	details := func(n int) []sccheck.CheckDetail {
 		var d []sccheck.CheckDetail
@@ -402,6 +414,9 @@ func TestConvert(t *testing.T) {
 		{"details over the limit", sccheck.CheckResult{Name: "X", Score: 1, Reason: "r", Details: details(4)}, 1, "r", 3, ""},
 		{"reason at the limit", sccheck.CheckResult{Name: "X", Score: 1, Reason: strings.Repeat("r", maxTextLength)}, 1, strings.Repeat("r", maxTextLength), 0, ""},
 		{"reason over the limit", sccheck.CheckResult{Name: "X", Score: 1, Reason: strings.Repeat("r", maxTextLength+1)}, 1, strings.Repeat("r", maxTextLength) + "…", 0, ""},
+		{"hostile text", sccheck.CheckResult{Name: "X", Score: 1, Reason: "a\x1b[31mb\nc\t", Details: []sccheck.CheckDetail{
+			{Type: sccheck.DetailWarn, Msg: sccheck.LogMessage{Text: "ref: x\n::error::forged", Path: "a.yml", Offset: 2}}}},
+			1, "a [31mb c", 1, "Warn: ref: x ::error::forged: a.yml:2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
