@@ -98,18 +98,11 @@ func serveSetup(env *testscript.Env) error {
 		env.Setenv(k, v)
 	}
 	st := &serveState{world: w, heads: map[int]string{}}
-	prs, err := fixtures.PRs()
+	pr, err := fixtures.PR(fixtures.DemoPR)
 	if err != nil {
 		return err
 	}
-	for _, r := range prs {
-		if r.Name == fixtures.DemoPR {
-			st.base, st.head = bytesTree(r.TreeAt(1)), bytesTree(r.TreeAt(2))
-		}
-	}
-	if st.base == nil {
-		return fmt.Errorf("no fixture pull request %s", fixtures.DemoPR)
-	}
+	st.base, st.head = bytesTree(pr.TreeAt(1)), bytesTree(pr.TreeAt(2))
 	// The fix reverts the bump: the head's manifests are the base's again, with an unrelated change.
 	st.fix = maps(st.base)
 	st.fix["NOTES.md"] = []byte("mailpost-mcp stays at 1.0.15 until upstream explains 1.0.16.\n")
