@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -303,8 +304,12 @@ func checkPrivateKey(key []byte) error {
 			return errors.New("PEM block is not a valid PKCS#1 RSA private key")
 		}
 	case "PRIVATE KEY":
-		if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
 			return errors.New("PEM block is not a valid PKCS#8 private key")
+		}
+		if _, ok := k.(*rsa.PrivateKey); !ok {
+			return errors.New("PKCS#8 key is not an RSA key (GitHub Apps sign with RSA)")
 		}
 	default:
 		return fmt.Errorf("PEM block is a %q, not a private key", truncate(block.Type, 40))
@@ -315,7 +320,7 @@ func checkPrivateKey(key []byte) error {
 func readBounded(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open: %w", err)
+		return nil, err // *fs.PathError: "open PATH: …"
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -360,11 +365,12 @@ func parseDB(s string) (dbKind, string, error) {
 	}
 }
 
-// redactURL hides a URL's password (the only secret a DB or API URL may carry).
+// redactURL hides a URL's password (the only secret a DB or API URL may carry). A URL that does not
+// parse loses everything between "://" and its last "@" (a password may itself hold an "@").
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
-		if i := strings.Index(s, "@"); i >= 0 && strings.Contains(s, "://") {
+		if i := strings.LastIndex(s, "@"); i >= 0 && strings.Contains(s, "://") {
 			return s[:strings.Index(s, "://")+3] + "xxxxx" + s[i:]
 		}
 		return s

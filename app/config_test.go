@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -25,6 +27,15 @@ func testKeyPEM(t *testing.T) string {
 
 func TestConfigFromEnv(t *testing.T) {
 	key := testKeyPEM(t)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER}))
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key.pem")
 	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
@@ -66,6 +77,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "no key", env: map[string]string{EnvPrivateKey: ""}, wantErr: EnvPrivateKey + ": required"},
 		{name: "key not PEM", env: map[string]string{EnvPrivateKey: "not-a-key-SECRETMATERIAL"}, wantErr: "no PEM block"},
 		{name: "key PEM of something else", env: map[string]string{EnvPrivateKey: "-----BEGIN CERTIFICATE-----\nU0VDUkVUTUFURVJJQUw=\n-----END CERTIFICATE-----\n"}, wantErr: `"CERTIFICATE", not a private key`},
+		{name: "key PKCS#8 not RSA", env: map[string]string{EnvPrivateKey: ecKey}, wantErr: "not an RSA key"},
 		{name: "key PEM damaged", env: map[string]string{EnvPrivateKey: "-----BEGIN RSA PRIVATE KEY-----\nU0VDUkVUTUFURVJJQUw=\n-----END RSA PRIVATE KEY-----\n"}, wantErr: "not a valid PKCS#1"},
 		{name: "no secret", env: map[string]string{EnvWebhookSecret: ""}, wantErr: EnvWebhookSecret + ": required"},
 		{name: "no app id", env: map[string]string{EnvAppID: ""}, wantErr: EnvAppID + ": required"},
@@ -137,9 +149,10 @@ func TestNewRefusesNoSecret(t *testing.T) {
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"postgres://u:hunter2@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
-		"postgres://h/db":              "postgres://h/db",
-		"sqlite:mcpvet.db":             "sqlite:mcpvet.db",
-		"postgres://u:hun%zzter2@h/db": "postgres://xxxxx@h/db",
+		"postgres://h/db":               "postgres://h/db",
+		"sqlite:mcpvet.db":              "sqlite:mcpvet.db",
+		"postgres://u:hun%zzter2@h/db":  "postgres://xxxxx@h/db",
+		"postgres://u:hun@t%zzer2@h/db": "postgres://xxxxx@h/db", // an unparsable password holding "@"
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)

@@ -178,6 +178,14 @@ func startServer(t testing.TB, cfg Config, r Runner) *Server {
 	return s
 }
 
+// newTestServer starts a Server on db (testConfig) whose fakeRunner answers with fn (nil: success).
+func newTestServer(t testing.TB, db string, fn func(ctx context.Context, w Work, call int) error) (*Server, *fakeRunner) {
+	t.Helper()
+	cfg, _ := testConfig(t, db)
+	r := newFakeRunner(fn)
+	return startServer(t, cfg, r), r
+}
+
 // fakeRunner records every Work and answers with fn (nil: success).
 type fakeRunner struct {
 	mu    sync.Mutex
@@ -347,6 +355,21 @@ func prPayload(t testing.TB, action string, repo testRepo, number int, head stri
 	set(m, "repository.full_name", repo.Owner+"/"+repo.Name)
 	set(m, "repository.owner.login", repo.Owner)
 	set(m, "installation.id", 1)
+	return m
+}
+
+// suitePayload is GitHub's check_suite example for action, moved to repo and head, listing the pull
+// requests numbered prs (into repo); none lists an empty pull_requests, as for a fork head.
+func suitePayload(t testing.TB, action string, repo testRepo, head string, prs ...int) map[string]any {
+	t.Helper()
+	m := example(t, "check_suite", action)
+	list := []any{}
+	for _, n := range prs {
+		list = append(list, map[string]any{"number": n, "base": map[string]any{"repo": map[string]any{"id": repo.ID}}})
+	}
+	set(m, "check_suite.head_sha", head)
+	set(m, "check_suite.pull_requests", list)
+	set(m, "repository.id", repo.ID)
 	return m
 }
 

@@ -214,27 +214,23 @@ func openBackend(ctx context.Context, cfg Config, worker *reviewWorker) (backend
 		if err != nil {
 			return nil, err
 		}
-		b, err := newRiverBackend[*sql.Tx](ctx, cfg, db, riversqlite.New(db.db), worker)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		return b, nil
+		return newRiverBackend[*sql.Tx](ctx, cfg, db, riversqlite.New(db.db), worker)
 	default:
 		db, err := openPostgres(ctx, dsn, cfg.Workers)
 		if err != nil {
 			return nil, err
 		}
-		b, err := newRiverBackend[pgx.Tx](ctx, cfg, db, riverpgxv5.New(db.pool), worker)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		return b, nil
+		return newRiverBackend[pgx.Tx](ctx, cfg, db, riverpgxv5.New(db.pool), worker)
 	}
 }
 
-func newRiverBackend[TTx any](ctx context.Context, cfg Config, db sqlDB[TTx], driver riverdriver.Driver[TTx], worker *reviewWorker) (*riverBackend[TTx], error) {
+// newRiverBackend migrates db and builds the River client over it; on failure it closes db.
+func newRiverBackend[TTx any](ctx context.Context, cfg Config, db sqlDB[TTx], driver riverdriver.Driver[TTx], worker *reviewWorker) (_ backend, err error) {
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	riverLog := slog.New(minLevel{min: slog.LevelWarn, h: cfg.Logger.With("component", "river").Handler()})
 	if err := migrate(ctx, db, driver, riverLog); err != nil {
 		return nil, err
@@ -266,7 +262,7 @@ func newRiverBackend[TTx any](ctx context.Context, cfg Config, db sqlDB[TTx], dr
 
 // migrate applies River's migrations (each in its own transaction, as River requires) and then
 // mcpvet's (in one), serialised across replicas by the database's migration lock.
-func migrate[TTx any](ctx context.Context, db sqlDB[TTx], driver riverdriver.Driver[TTx], log *slog.Logger) (err error) {
+func migrate[TTx any](ctx context.Context, db sqlDB[TTx], driver riverdriver.Driver[TTx], log *slog.Logger) error {
 	unlock, err := db.MigrationLock(ctx)
 	if err != nil {
 		return err
@@ -276,42 +272,32 @@ func migrate[TTx any](ctx context.Context, db sqlDB[TTx], driver riverdriver.Dri
 	if err != nil {
 		return fmt.Errorf("migrate river: %w", err)
 	}
-	if _, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrate river: %w", err)
 	}
-	tx, err := db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = db.Rollback(ctx, tx)
-		}
-	}()
-	if err = migrateOwn(ctx, db, tx); err != nil {
+	if err := inTx(ctx, db, func(tx TTx) error { return migrateOwn(ctx, db, tx) }); err != nil {
 		return fmt.Errorf("migrate mcpvet: %w", err)
-	}
-	if err = db.Commit(ctx, tx); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
 }
 
 // persist records the delivery and does what its plan asks in one transaction: either all of it
 // (delivery row, head map, River jobs inserted or cancelled) commits, or none.
-func (b *riverBackend[TTx]) persist(ctx context.Context, d delivery, p *plan) (res persistResult, err error) {
-	tx, err := b.db.Begin(ctx)
+func (b *riverBackend[TTx]) persist(ctx context.Context, d delivery, p *plan) (persistResult, error) {
+	var res persistResult
+	err := inTx(ctx, b.db, func(tx TTx) (err error) {
+		res, err = b.apply(ctx, tx, d, p)
+		return err
+	})
 	if err != nil {
-		return res, fmt.Errorf("begin: %w", err)
+		return persistResult{}, err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			if rerr := b.db.Rollback(context.WithoutCancel(ctx), tx); rerr != nil && err == nil {
-				err = fmt.Errorf("rollback: %w", rerr)
-			}
-		}
-	}()
+	return res, nil
+}
+
+// apply is persist's work inside its transaction.
+func (b *riverBackend[TTx]) apply(ctx context.Context, tx TTx, d delivery, p *plan) (persistResult, error) {
+	var res persistResult
 	now := d.Received.UnixMilli()
 	n, err := b.db.Exec(ctx, tx, `INSERT INTO mcpvet_delivery (guid, event, action, installation_id, repo, units, received_at)
 		VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (guid) DO NOTHING`, d.GUID, d.Event, p.Action, p.InstallationID, p.Repo, now)
@@ -362,10 +348,6 @@ func (b *riverBackend[TTx]) persist(ctx context.Context, d delivery, p *plan) (r
 			return res, fmt.Errorf("record delivery: %w", err)
 		}
 	}
-	if err := b.db.Commit(ctx, tx); err != nil {
-		return persistResult{}, fmt.Errorf("commit: %w", err)
-	}
-	committed = true
 	return res, nil
 }
 

@@ -21,9 +21,7 @@ import (
 )
 
 func TestWebhookRejects(t *testing.T) {
-	cfg, _ := testConfig(t, "sqlite:"+t.TempDir()+"/mcpvet.db")
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, "sqlite:"+t.TempDir()+"/mcpvet.db", nil)
 	h := s.Handler()
 	body := []byte(`{"zen":"Keep it logically awesome.","hook_id":1}`)
 
@@ -85,8 +83,7 @@ func TestWebhookRejects(t *testing.T) {
 }
 
 func TestWebhookBodyLimit(t *testing.T) {
-	cfg, _ := testConfig(t, "sqlite:"+t.TempDir()+"/mcpvet.db")
-	s := startServer(t, cfg, newFakeRunner(nil))
+	s, _ := newTestServer(t, "sqlite:"+t.TempDir()+"/mcpvet.db", nil)
 	h := s.Handler()
 	for _, tt := range []struct {
 		size int
@@ -106,9 +103,7 @@ func TestWebhookBodyLimit(t *testing.T) {
 }
 
 func TestIgnoredActions(t *testing.T) {
-	cfg, _ := testConfig(t, "sqlite:"+t.TempDir()+"/mcpvet.db")
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, "sqlite:"+t.TempDir()+"/mcpvet.db", nil)
 	h := s.Handler()
 	repo := helloWorld()
 	other := example(t, "check_run", "rerequested")
@@ -183,9 +178,7 @@ func testOpened(t *testing.T, db string) {
 }
 
 func testRedelivery(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, db, nil)
 	guid, payload := newGUID(), prPayload(t, "opened", helloWorld(), 8, sha("redelivery"))
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", guid, payload), http.StatusAccepted)
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", guid, payload), http.StatusOK)
@@ -198,17 +191,11 @@ func testRedelivery(t *testing.T, db string) {
 }
 
 func testSameHead(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, db, nil)
 	repo, head := helloWorld(), sha("same-head")
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", repo, 9, head)), http.StatusAccepted)
 	// check_suite requested for the same push, listing the PR: the same unit of work.
-	suite := example(t, "check_suite", "requested")
-	set(suite, "check_suite.head_sha", head)
-	set(suite, "check_suite.pull_requests", []any{map[string]any{"number": 9, "base": map[string]any{"repo": map[string]any{"id": repo.ID}}}})
-	set(suite, "repository.id", repo.ID)
-	wantStatus(t, deliver(t, s.Handler(), "check_suite", newGUID(), suite), http.StatusAccepted)
+	wantStatus(t, deliver(t, s.Handler(), "check_suite", newGUID(), suitePayload(t, "requested", repo, head, 9)), http.StatusAccepted)
 	waitAllFinal(t, s)
 	// And once more after it finished: ready_for_review of the same head is still the same unit.
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "ready_for_review", repo, 9, head)), http.StatusAccepted)
@@ -221,24 +208,24 @@ func testSameHead(t *testing.T, db string) {
 	}
 }
 
-// blockingRunner blocks the runs of one head until their context ends, reporting the cause.
-func blockingRunner(head string) (*fakeRunner, chan error) {
+// blockUntilDone is a fakeRunner answer that blocks the runs of one head until their context ends,
+// reporting the cause.
+func blockUntilDone(head string) (func(context.Context, Work, int) error, chan error) {
 	causes := make(chan error, 4)
-	return newFakeRunner(func(ctx context.Context, w Work, _ int) error {
+	return func(ctx context.Context, w Work, _ int) error {
 		if w.HeadSHA != head {
 			return nil
 		}
 		<-ctx.Done()
 		causes <- context.Cause(ctx)
 		return ctx.Err()
-	}), causes
+	}, causes
 }
 
 func testSynchronize(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
 	repo, oldHead, newHead := helloWorld(), sha("old-head"), sha("new-head")
-	r, causes := blockingRunner(oldHead)
-	s := startServer(t, cfg, r)
+	run, causes := blockUntilDone(oldHead)
+	s, r := newTestServer(t, db, run)
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", repo, 10, oldHead)), http.StatusAccepted)
 	waitFor(t, "the old head's review to start", func() bool { return r.callsFor(10, oldHead) == 1 })
 	sync := prPayload(t, "synchronize", repo, 10, newHead)
@@ -260,10 +247,9 @@ func testSynchronize(t *testing.T, db string) {
 }
 
 func testClosed(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
 	repo, head := helloWorld(), sha("closed")
-	r, causes := blockingRunner(head)
-	s := startServer(t, cfg, r)
+	run, causes := blockUntilDone(head)
+	s, r := newTestServer(t, db, run)
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", repo, 11, head)), http.StatusAccepted)
 	waitFor(t, "the review to start", func() bool { return r.callsFor(11, head) == 1 })
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "closed", repo, 11, head)), http.StatusAccepted)
@@ -272,11 +258,7 @@ func testClosed(t *testing.T, db string) {
 	}
 	waitAllFinal(t, s)
 	// A check suite rerequest for the closed PR's head does nothing.
-	suite := example(t, "check_suite", "rerequested")
-	set(suite, "check_suite.head_sha", head)
-	set(suite, "check_suite.pull_requests", []any{})
-	set(suite, "repository.id", repo.ID)
-	wantStatus(t, deliver(t, s.Handler(), "check_suite", newGUID(), suite), http.StatusAccepted)
+	wantStatus(t, deliver(t, s.Handler(), "check_suite", newGUID(), suitePayload(t, "rerequested", repo, head)), http.StatusAccepted)
 	waitAllFinal(t, s)
 	if n := r.callsFor(11, head); n != 1 {
 		t.Fatalf("closed PR's head ran %d times, want 1", n)
@@ -284,9 +266,7 @@ func testClosed(t *testing.T, db string) {
 }
 
 func testForkRerequest(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, db, nil)
 	// GitHub's example: check run 4 of App 2 on github/hello-world, pull_requests empty (a fork head).
 	rerun := example(t, "check_run", "rerequested")
 	run := rerun["check_run"].(map[string]any)
@@ -313,20 +293,14 @@ func testForkRerequest(t *testing.T, db string) {
 }
 
 func testStaleCheckEvent(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, db, nil)
 	repo, oldHead, newHead := helloWorld(), sha("stale-old"), sha("stale-new")
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", repo, 13, oldHead)), http.StatusAccepted)
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "synchronize", repo, 13, newHead)), http.StatusAccepted)
 	waitAllFinal(t, s)
 	before := r.callsFor(13, oldHead)
 	// A late check_suite requested for the old head, listing the PR: stale, nothing runs.
-	suite := example(t, "check_suite", "requested")
-	set(suite, "check_suite.head_sha", oldHead)
-	set(suite, "check_suite.pull_requests", []any{map[string]any{"number": 13, "base": map[string]any{"repo": map[string]any{"id": repo.ID}}}})
-	set(suite, "repository.id", repo.ID)
-	rec := deliver(t, s.Handler(), "check_suite", newGUID(), suite)
+	rec := deliver(t, s.Handler(), "check_suite", newGUID(), suitePayload(t, "requested", repo, oldHead, 13))
 	wantStatus(t, rec, http.StatusAccepted)
 	if !strings.Contains(rec.Body.String(), "1 skipped") {
 		t.Errorf("body %q, want the stale unit skipped", rec.Body.String())
@@ -338,9 +312,7 @@ func testStaleCheckEvent(t *testing.T, db string) {
 }
 
 func testBaseChanged(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(nil)
-	s := startServer(t, cfg, r)
+	s, r := newTestServer(t, db, nil)
 	repo, head := helloWorld(), sha("base-changed")
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", repo, 14, head)), http.StatusAccepted)
 	waitAllFinal(t, s)
@@ -354,14 +326,12 @@ func testBaseChanged(t *testing.T, db string) {
 }
 
 func testTransient(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(func(_ context.Context, _ Work, call int) error {
+	s, r := newTestServer(t, db, func(_ context.Context, _ Work, call int) error {
 		if call < 3 {
 			return errors.New("GitHub answered 502")
 		}
 		return nil
 	})
-	s := startServer(t, cfg, r)
 	head := sha("transient")
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", helloWorld(), 15, head)), http.StatusAccepted)
 	jobs := waitAllFinal(t, s)
@@ -374,11 +344,9 @@ func testTransient(t *testing.T, db string) {
 }
 
 func testPermanent(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	r := newFakeRunner(func(context.Context, Work, int) error {
+	s, r := newTestServer(t, db, func(context.Context, Work, int) error {
 		return fmt.Errorf("review: %w", Permanent(errors.New("repository archived")))
 	})
-	s := startServer(t, cfg, r)
 	head := sha("permanent")
 	wantStatus(t, deliver(t, s.Handler(), "pull_request", newGUID(), prPayload(t, "opened", helloWorld(), 16, head)), http.StatusAccepted)
 	jobs := waitAllFinal(t, s)
@@ -391,8 +359,7 @@ func testPermanent(t *testing.T, db string) {
 }
 
 func testInstallations(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	s := startServer(t, cfg, newFakeRunner(nil))
+	s, _ := newTestServer(t, db, nil)
 	created := example(t, "installation", "created")
 	added := example(t, "installation_repositories", "added")
 	removed := example(t, "installation_repositories", "removed")
@@ -425,23 +392,19 @@ func testInstallations(t *testing.T, db string) {
 
 func countInstallations[TTx any](t *testing.T, b *riverBackend[TTx], id int64) (installs, repos int) {
 	ctx := context.Background()
-	tx, err := b.db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.db.Rollback(ctx, tx)
-	if err := b.db.Query(ctx, tx, `SELECT COUNT(*) FROM mcpvet_installation WHERE id = ?`, []any{id}, func(scan func(...any) error) error { return scan(&installs) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.db.Query(ctx, tx, `SELECT COUNT(*) FROM mcpvet_installation_repo WHERE installation_id = ?`, []any{id}, func(scan func(...any) error) error { return scan(&repos) }); err != nil {
+	if err := inTx(ctx, b.db, func(tx TTx) error {
+		if err := b.db.Query(ctx, tx, `SELECT COUNT(*) FROM mcpvet_installation WHERE id = ?`, []any{id}, func(scan func(...any) error) error { return scan(&installs) }); err != nil {
+			return err
+		}
+		return b.db.Query(ctx, tx, `SELECT COUNT(*) FROM mcpvet_installation_repo WHERE installation_id = ?`, []any{id}, func(scan func(...any) error) error { return scan(&repos) })
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return installs, repos
 }
 
 func testReadyMetrics(t *testing.T, db string) {
-	cfg, _ := testConfig(t, db)
-	s := startServer(t, cfg, newFakeRunner(nil))
+	s, _ := newTestServer(t, db, nil)
 	h := s.Handler()
 	get := func(path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()

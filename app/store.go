@@ -56,6 +56,40 @@ type sqlDB[TTx any] interface {
 	MigrationLock(ctx context.Context) (unlock func(), err error)
 }
 
+// inTx runs f in a transaction of db that is committed when f returns nil and rolled back otherwise
+// (also when ctx is done by then).
+func inTx[TTx any](ctx context.Context, db sqlDB[TTx], f func(tx TTx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := f(tx); err != nil {
+		_ = db.Rollback(context.WithoutCancel(ctx), tx)
+		return err
+	}
+	if err := db.Commit(ctx, tx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rowScanner is what *sql.Rows and pgx.Rows share.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// eachRow hands every row of rows to row, stopping at its first error.
+func eachRow(rows rowScanner, row func(scan func(dest ...any) error) error) error {
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // sqliteDB is sqlDB over database/sql with modernc.org/sqlite.
 type sqliteDB struct{ db *sql.DB }
 
@@ -105,12 +139,7 @@ func (s *sqliteDB) Query(ctx context.Context, tx *sql.Tx, query string, args []a
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, row)
 }
 
 func (s *sqliteDB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -171,12 +200,7 @@ func (p *pgDB) Query(ctx context.Context, tx pgx.Tx, query string, args []any, r
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, row)
 }
 
 func (p *pgDB) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
@@ -390,23 +414,17 @@ func recordInstallation[TTx any](ctx context.Context, db sqlDB[TTx], tx TTx, rec
 
 // deleteExpired removes delivery ids past DeliveryRetention and closed pull requests past
 // ClosedPRRetention.
-func deleteExpired[TTx any](ctx context.Context, db sqlDB[TTx], now time.Time) (err error) {
-	tx, err := db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("cleanup: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = db.Rollback(ctx, tx)
+func deleteExpired[TTx any](ctx context.Context, db sqlDB[TTx], now time.Time) error {
+	err := inTx(ctx, db, func(tx TTx) error {
+		if _, err := db.Exec(ctx, tx, `DELETE FROM mcpvet_delivery WHERE received_at < ?`, now.Add(-DeliveryRetention).UnixMilli()); err != nil {
+			return fmt.Errorf("deliveries: %w", err)
 		}
-	}()
-	if _, err = db.Exec(ctx, tx, `DELETE FROM mcpvet_delivery WHERE received_at < ?`, now.Add(-DeliveryRetention).UnixMilli()); err != nil {
-		return fmt.Errorf("cleanup deliveries: %w", err)
-	}
-	if _, err = db.Exec(ctx, tx, `DELETE FROM mcpvet_pr_head WHERE open = 0 AND updated_at < ?`, now.Add(-ClosedPRRetention).UnixMilli()); err != nil {
-		return fmt.Errorf("cleanup pull request heads: %w", err)
-	}
-	if err = db.Commit(ctx, tx); err != nil {
+		if _, err := db.Exec(ctx, tx, `DELETE FROM mcpvet_pr_head WHERE open = 0 AND updated_at < ?`, now.Add(-ClosedPRRetention).UnixMilli()); err != nil {
+			return fmt.Errorf("pull request heads: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 // TestCleanupRetention: delivery ids are kept DeliveryRetention and closed PRs' heads
-// ClosedPRRetention, to the millisecond; open PRs' heads stay.
+// ClosedPRRetention, to the millisecond; open PRs' heads stay. (And inTx rolls back failed work.)
 func TestCleanupRetention(t *testing.T) {
 	for _, bc := range backendCases() {
 		t.Run(bc.name, func(t *testing.T) {
@@ -40,25 +41,15 @@ func testCleanup[TTx any](t *testing.T, b *riverBackend[TTx]) {
 	now := time.UnixMilli(time.Now().UnixMilli())
 	exec := func(q string, args ...any) {
 		t.Helper()
-		tx, err := b.db.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.db.Exec(ctx, tx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.db.Commit(ctx, tx); err != nil {
+		if err := inTx(ctx, b.db, func(tx TTx) error { _, err := b.db.Exec(ctx, tx, q, args...); return err }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	count := func(q string) (n int) {
 		t.Helper()
-		tx, err := b.db.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.db.Rollback(ctx, tx)
-		if err := b.db.Query(ctx, tx, q, nil, func(scan func(...any) error) error { return scan(&n) }); err != nil {
+		if err := inTx(ctx, b.db, func(tx TTx) error {
+			return b.db.Query(ctx, tx, q, nil, func(scan func(...any) error) error { return scan(&n) })
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -84,6 +75,20 @@ func testCleanup[TTx any](t *testing.T, b *riverBackend[TTx]) {
 	}
 	if n := count(`SELECT COUNT(*) FROM mcpvet_pr_head WHERE number = 2`); n != 0 {
 		t.Error("a closed PR past ClosedPRRetention was kept")
+	}
+	// A transaction whose work fails leaves nothing behind.
+	boom := errors.New("boom")
+	err := inTx(ctx, b.db, func(tx TTx) error {
+		if _, err := b.db.Exec(ctx, tx, ins, "rolled-back", now.UnixMilli()); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("inTx = %v, want the work's error", err)
+	}
+	if n := count(`SELECT COUNT(*) FROM mcpvet_delivery WHERE guid = 'rolled-back'`); n != 0 {
+		t.Error("the row of a failed transaction was committed")
 	}
 }
 

@@ -138,16 +138,20 @@ func apiBase(apiURL string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// redactURL drops user information from a URL for an error message.
+// redactURL drops user information from a URL for an error message; a URL that does not parse loses
+// everything between "://" and its last "@" (a password may itself hold an "@").
 func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
+	u, err := url.Parse(s)
+	switch {
+	case err == nil && u.User != nil:
 		u.User = nil
-		return u.String()
+		s = u.String()
+	case err != nil && strings.Contains(s, "://"):
+		if i := strings.LastIndex(s, "@"); i >= 0 {
+			s = s[:strings.Index(s, "://")+3] + s[i+1:]
+		}
 	}
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
+	return truncateString(s, 200)
 }
 
 // defaultBase is http.DefaultTransport's configuration with a bound on the wait for response headers.

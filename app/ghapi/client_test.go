@@ -1,6 +1,7 @@
 package ghapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -69,6 +70,8 @@ func TestNewAppErrors(t *testing.T) {
 	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
 	ecPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER})
 	rsaPKCS8, _ := x509.MarshalPKCS8PrivateKey(testKey)
+	// A PEM key padded to exactly maxPrivateKeyBytes (pem.Decode ignores what follows the block).
+	atLimit := append(bytes.Clone(pemKey), bytes.Repeat([]byte("\n"), maxPrivateKeyBytes-len(pemKey))...)
 	tests := []struct {
 		name string
 		auth AppAuth
@@ -81,16 +84,19 @@ func TestNewAppErrors(t *testing.T) {
 		{"no key", AppAuth{AppID: 1}, false},
 		{"not PEM", AppAuth{AppID: 1, PrivateKey: []byte("secret-not-pem")}, false},
 		{"EC key", AppAuth{AppID: 1, PrivateKey: ecPEM}, false},
+		{"key at the size limit", AppAuth{AppID: 1, PrivateKey: atLimit}, true},
+		{"key over the size limit", AppAuth{AppID: 1, PrivateKey: append(bytes.Clone(atLimit), '\n')}, false},
 		{"huge key", AppAuth{AppID: 1, PrivateKey: make([]byte, maxPrivateKeyBytes+1)}, false},
 		{"bad URL", AppAuth{AppID: 1, PrivateKey: pemKey, APIURL: "ftp://x"}, false},
 		{"URL with credentials", AppAuth{AppID: 1, PrivateKey: pemKey, APIURL: "https://user:pw@ghe.example/api/v3"}, false},
+		{"unparsable URL with credentials", AppAuth{AppID: 1, PrivateKey: pemKey, APIURL: "https://user:p@w%zz@ghe.example/api/v3"}, false},
 	}
 	for _, tc := range tests {
 		_, err := NewApp(tc.auth, nil)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v", tc.name, err)
 		}
-		if err != nil && (strings.Contains(err.Error(), "secret-not-pem") || strings.Contains(err.Error(), "pw@")) {
+		if err != nil && (strings.Contains(err.Error(), "secret-not-pem") || strings.Contains(err.Error(), "pw@") || strings.Contains(err.Error(), "w%zz")) {
 			t.Errorf("%s: error shows a secret: %v", tc.name, err)
 		}
 	}

@@ -169,7 +169,8 @@ func readPull(ctx context.Context, c *github.Client, owner, repo string, number 
 	}
 	info.Fork = info.HeadRepo != "" && !strings.EqualFold(info.HeadRepo, pr.GetBase().GetRepo().GetFullName())
 	if !isHexSHA(info.BaseSHA) || !isHexSHA(info.HeadSHA) {
-		return PRInfo{}, 0, fmt.Errorf("pull request %s: base %q or head %q: %w commit id", name, info.BaseSHA, info.HeadSHA, ErrInvalid)
+		return PRInfo{}, 0, fmt.Errorf("pull request %s: base %q or head %q: %w commit id", name,
+			truncateString(info.BaseSHA, 80), truncateString(info.HeadSHA, 80), ErrInvalid)
 	}
 	return info, pr.GetChangedFiles(), nil
 }

@@ -171,6 +171,44 @@ func TestReadFileSizeLimit(t *testing.T) {
 	}
 }
 
+// TestReadCacheLimit: a file that brings the kept contents to exactly MaxReadCacheBytes is kept (read
+// again from memory); one byte more and it is read from GitHub every time.
+func TestReadCacheLimit(t *testing.T) {
+	base, head := simpleTrees()
+	g, url := newFake(t, base, head, nil)
+	ctx := context.Background()
+	pr, err := OpenPR(ctx, client(t, url), tOwner, tRepo, tPull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(head["package.json"])
+	for _, tc := range []struct {
+		used int // bytes already kept
+		kept bool
+	}{
+		{MaxReadCacheBytes - size, true},
+		{MaxReadCacheBytes - size + 1, false},
+	} {
+		pr.mu.Lock()
+		pr.contents, pr.cacheBytes = map[string][]byte{}, tc.used
+		pr.mu.Unlock()
+		before := len(requestsTo(g, routeContents))
+		for range 2 {
+			if got, err := pr.ReadHead(ctx, "package.json"); err != nil || !bytes.Equal(got, head["package.json"]) {
+				t.Fatalf("ReadHead = %q, %v", got, err)
+			}
+		}
+		wantReads, wantUsed := 2, tc.used
+		if tc.kept {
+			wantReads, wantUsed = 1, MaxReadCacheBytes
+		}
+		if n := len(requestsTo(g, routeContents)) - before; n != wantReads || pr.cacheBytes != wantUsed {
+			t.Errorf("%d bytes kept before: %d contents requests for two reads, %d bytes kept; want %d, %d",
+				tc.used, n, pr.cacheBytes, wantReads, wantUsed)
+		}
+	}
+}
+
 // lockfile is a package-lock.json-like text of n packages with the given versions overridden.
 func lockfile(n int, override map[int]string) []byte {
 	var b strings.Builder

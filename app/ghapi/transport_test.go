@@ -172,37 +172,39 @@ func TestTransportRetries(t *testing.T) {
 			t.Errorf("%d requests, want 3", n)
 		}
 	})
-	t.Run("POST not retried after 5xx", func(t *testing.T) {
-		g, url := newFake(t, base, head, nil)
-		c := tokenClient(t, url, newClock(), TransportOptions{})
-		if err := g.FailNext(routeCreateCheck, 502, nil); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := c.Checks.CreateCheckRun(context.Background(), tOwner, tRepo, github.CreateCheckRunOptions{Name: "x", HeadSHA: tHeadSHA})
-		if StatusCode(err) != 502 {
-			t.Errorf("err = %v, want the 502", err)
-		}
-		if n := len(requestsTo(g, routeCreateCheck)); n != 1 {
-			t.Errorf("%d POSTs, want 1", n)
-		}
-	})
-	t.Run("POST repeated after a rate limit (it was not executed)", func(t *testing.T) {
-		g, url := newFake(t, base, head, nil)
-		clock := newClock()
-		c := tokenClient(t, url, clock, TransportOptions{})
-		if err := g.FailNext(routeCreateCheck, 429, http.Header{"Retry-After": {"2"}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := c.Checks.CreateCheckRun(context.Background(), tOwner, tRepo, github.CreateCheckRunOptions{Name: "x", HeadSHA: tHeadSHA}); err != nil {
-			t.Fatal(err)
-		}
-		if n := len(g.CheckRuns(tOwner, tRepo)); n != 1 {
-			t.Errorf("%d check runs, want 1", n)
-		}
-		if n := len(requestsTo(g, routeCreateCheck)); n != 2 {
-			t.Errorf("%d POSTs, want 2", n)
-		}
-	})
+	for _, tc := range []struct {
+		name       string
+		status     int
+		header     http.Header
+		wantStatus int // the error's status; 0: the POST succeeds, creating one check run
+		wantPOSTs  int
+	}{
+		{"POST not retried after 5xx", 502, nil, 502, 1},
+		{"POST repeated after a rate limit (it was not executed)", 429, http.Header{"Retry-After": {"2"}}, 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, url := newFake(t, base, head, nil)
+			c := tokenClient(t, url, newClock(), TransportOptions{})
+			if err := g.FailNext(routeCreateCheck, tc.status, tc.header); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := c.Checks.CreateCheckRun(context.Background(), tOwner, tRepo, github.CreateCheckRunOptions{Name: "x", HeadSHA: tHeadSHA})
+			if tc.wantStatus != 0 && StatusCode(err) != tc.wantStatus {
+				t.Errorf("err = %v, want the %d", err, tc.wantStatus)
+			}
+			if tc.wantStatus == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(g.CheckRuns(tOwner, tRepo)); n != 1 {
+					t.Errorf("%d check runs, want 1", n)
+				}
+			}
+			if n := len(requestsTo(g, routeCreateCheck)); n != tc.wantPOSTs {
+				t.Errorf("%d POSTs, want %d", n, tc.wantPOSTs)
+			}
+		})
+	}
 	t.Run("plain 403 is not a rate limit", func(t *testing.T) {
 		g, url := newFake(t, base, head, nil)
 		clock := newClock()

@@ -73,7 +73,8 @@ func (p *Publisher) findCheck(ctx context.Context, t Target) (int64, error) {
 	opts := &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"),
 		ListOptions: github.ListOptions{PerPage: 100}}
 	var best int64
-	for page := 0; page < MaxListPages; page++ {
+	err := listPages(func(page int) (int, error) {
+		opts.Page = page
 		res, resp, err := p.c.Checks.ListCheckRunsForRef(ctx, t.Owner, t.Repo, t.HeadSHA, opts)
 		if err != nil {
 			return 0, checkErr("list the check runs of "+t.String(), err)
@@ -87,12 +88,9 @@ func (p *Publisher) findCheck(ctx context.Context, t Target) (int64, error) {
 			}
 			best = max(best, run.GetID())
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	return best, nil
+		return resp.NextPage, nil
+	})
+	return best, err
 }
 
 // FinishCheck completes check run id with conclusion c and rep's check-run output: the title, the

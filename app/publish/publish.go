@@ -123,12 +123,24 @@ func ConclusionFor(rep *report.Report) Conclusion {
 // String names the target for logs and errors: "owner/repo#N@sha7".
 func (t Target) String() string {
 	if t.Number > 0 {
-		return fmt.Sprintf("%s/%s#%d@%s", t.Owner, t.Repo, t.Number, short(t.HeadSHA))
+		return fmt.Sprintf("%s/%s#%d@%s", t.Owner, t.Repo, t.Number, report.ShortCommit(t.HeadSHA))
 	}
-	return fmt.Sprintf("%s/%s@%s", t.Owner, t.Repo, short(t.HeadSHA))
+	return fmt.Sprintf("%s/%s@%s", t.Owner, t.Repo, report.ShortCommit(t.HeadSHA))
 }
 
-func short(sha string) string { return sha[:min(len(sha), 7)] }
+// listPages reads a list of at most MaxListPages pages: page is called with the page to read (0: the
+// first) and returns the next one (0: there is none, or nothing more is wanted).
+func listPages(page func(n int) (next int, err error)) error {
+	n := 0
+	for range MaxListPages {
+		next, err := page(n)
+		if err != nil || next == 0 {
+			return err
+		}
+		n = next
+	}
+	return nil
+}
 
 // isLogin reports whether login is ours.
 func (p *Publisher) isLogin(login string) bool {

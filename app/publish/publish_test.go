@@ -9,8 +9,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
@@ -537,6 +543,59 @@ func TestReviewCommentCap(t *testing.T) {
 			}
 			if rvs := e.g.Reviews(owner, repo, pull); len(rvs) != 1 || len(rvs[0].Comments) != res.Comments {
 				t.Errorf("reviews %+v", rvs)
+			}
+		})
+	}
+}
+
+// TestCommentListPageLimit: our comment is found on the last page listPages reads (MaxListPages), and
+// not on the page after it, where a new comment is created instead. The server's list never ends.
+func TestCommentListPageLimit(t *testing.T) {
+	for _, tc := range []struct {
+		ourPage int
+		found   bool
+	}{
+		{publish.MaxListPages, true},
+		{publish.MaxListPages + 1, false},
+	} {
+		t.Run(fmt.Sprint(tc.ourPage), func(t *testing.T) {
+			var lists, edits, creates atomic.Int32
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /repos/acme/widgets/issues/5/comments", func(w http.ResponseWriter, r *http.Request) {
+				lists.Add(1)
+				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				page = max(page, 1)
+				c := map[string]any{"id": page, "body": "lgtm", "user": map[string]any{"login": "eve"}}
+				if page == tc.ourPage {
+					c = map[string]any{"id": page, "body": "old <!-- mcpvet:comment v1 -->", "user": map[string]any{"login": login}}
+				}
+				w.Header().Set("Link", fmt.Sprintf(`<%s?page=%d>; rel="next"`, r.URL.Path, page+1))
+				json.NewEncoder(w).Encode([]any{c})
+			})
+			mux.HandleFunc("PATCH /repos/acme/widgets/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
+				edits.Add(1)
+				fmt.Fprintf(w, `{"id": %s}`, r.PathValue("id"))
+			})
+			mux.HandleFunc("POST /repos/acme/widgets/issues/5/comments", func(w http.ResponseWriter, _ *http.Request) {
+				creates.Add(1)
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, `{"id": 1000}`)
+			})
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			c := github.NewClient(srv.Client())
+			c.BaseURL, _ = url.Parse(srv.URL + "/")
+			pub := publish.New(c, publish.Options{Login: login})
+			res, err := pub.Comment(context.Background(), publish.Target{Owner: owner, Repo: repo, Number: pull, HeadSHA: headSHA}, blocked("x", 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.found && (!res.Updated || res.CommentID != int64(tc.ourPage) || lists.Load() != int32(tc.ourPage) || creates.Load() != 0) {
+				t.Errorf("comment on page %d: %+v after %d list requests, %d created", tc.ourPage, res, lists.Load(), creates.Load())
+			}
+			if !tc.found && (!res.Created || lists.Load() != publish.MaxListPages || edits.Load() != 0) {
+				t.Errorf("comment on page %d: %+v after %d list requests, %d edited; want a new one after %d",
+					tc.ourPage, res, lists.Load(), edits.Load(), publish.MaxListPages)
 			}
 		})
 	}

@@ -95,9 +95,9 @@ func (p *Publisher) Review(ctx context.Context, t Target, rep *report.Report, in
 	}
 	var res ReviewResult
 	if rep.Verdict != report.Block {
-		msg := fmt.Sprintf("mcpvet: no dependency change is blocked at %s any more.", short(t.HeadSHA))
+		msg := fmt.Sprintf("mcpvet: no dependency change is blocked at %s any more.", report.ShortCommit(t.HeadSHA))
 		if rep.Verdict == report.Warn {
-			msg = fmt.Sprintf("mcpvet: no dependency change is blocked at %s any more; the mcpvet check run lists the warnings.", short(t.HeadSHA))
+			msg = fmt.Sprintf("mcpvet: no dependency change is blocked at %s any more; the mcpvet check run lists the warnings.", report.ShortCommit(t.HeadSHA))
 		}
 		res.Dismissed, err = p.dismiss(ctx, t, ours, 0, msg)
 		return res, err
@@ -154,7 +154,7 @@ func (p *Publisher) Review(ctx context.Context, t Target, rep *report.Report, in
 }
 
 func supersededMessage(t Target) string {
-	return fmt.Sprintf("mcpvet: superseded by the review of %s.", short(t.HeadSHA))
+	return fmt.Sprintf("mcpvet: superseded by the review of %s.", report.ShortCommit(t.HeadSHA))
 }
 
 func (p *Publisher) commentInstead(ctx context.Context, t Target, rep *report.Report) (ReviewResult, error) {
@@ -205,11 +205,10 @@ func outsideSection(cs []report.LineComment) string {
 // ourReviews lists the pull request's reviews written by Options.Login with our marker.
 func (p *Publisher) ourReviews(ctx context.Context, t Target) ([]ourReview, error) {
 	var out []ourReview
-	opts := &github.ListOptions{PerPage: 100}
-	for page := 0; page < MaxListPages; page++ {
-		list, resp, err := p.c.PullRequests.ListReviews(ctx, t.Owner, t.Repo, t.Number, opts)
+	err := listPages(func(page int) (int, error) {
+		list, resp, err := p.c.PullRequests.ListReviews(ctx, t.Owner, t.Repo, t.Number, &github.ListOptions{PerPage: 100, Page: page})
 		if err != nil {
-			return nil, fmt.Errorf("list the reviews of %s: %w", t, err)
+			return 0, fmt.Errorf("list the reviews of %s: %w", t, err)
 		}
 		for _, rv := range list {
 			if !p.isLogin(rv.GetUser().GetLogin()) {
@@ -221,10 +220,10 @@ func (p *Publisher) ourReviews(ctx context.Context, t Target) ([]ourReview, erro
 			}
 			out = append(out, ourReview{id: rv.GetID(), state: rv.GetState(), sha: m[1], digest: m[2]})
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return resp.NextPage, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -296,25 +295,25 @@ func (p *Publisher) Comment(ctx context.Context, t Target, rep *report.Report) (
 	}
 	body := report.MarkdownString(rep, report.MaxMarkdown-len(commentMarker)-2) + "\n\n" + commentMarker
 	var found *github.IssueComment
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for page := 0; page < MaxListPages && found == nil; page++ {
+	err := listPages(func(page int) (int, error) {
+		opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100, Page: page}}
 		list, resp, err := p.c.Issues.ListComments(ctx, t.Owner, t.Repo, t.Number, opts)
-		if forbidden(err) {
-			return CommentResult{Skipped: "token cannot read comments"}, nil
-		}
 		if err != nil {
-			return CommentResult{}, fmt.Errorf("list the comments of %s: %w", t, err)
+			return 0, err
 		}
 		for _, c := range list {
 			if p.isLogin(c.GetUser().GetLogin()) && strings.Contains(c.GetBody(), commentMarker) {
 				found = c
-				break
+				return 0, nil
 			}
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return resp.NextPage, nil
+	})
+	if forbidden(err) {
+		return CommentResult{Skipped: "token cannot read comments"}, nil
+	}
+	if err != nil {
+		return CommentResult{}, fmt.Errorf("list the comments of %s: %w", t, err)
 	}
 	if found != nil {
 		if found.GetBody() == body {

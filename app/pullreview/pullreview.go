@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpvet/mcpvet/analysis"
+	"github.com/mcpvet/mcpvet/analysis/report"
 	"github.com/mcpvet/mcpvet/app/ghapi"
 	"github.com/mcpvet/mcpvet/app/publish"
 )
@@ -38,7 +39,7 @@ type Job struct {
 
 // String names the job for logs and errors: "owner/repo#N@sha7".
 func (j Job) String() string {
-	return fmt.Sprintf("%s/%s#%d@%s", j.Owner, j.Repo, j.Number, j.HeadSHA[:min(len(j.HeadSHA), 7)])
+	return fmt.Sprintf("%s/%s#%d@%s", j.Owner, j.Repo, j.Number, report.ShortCommit(j.HeadSHA))
 }
 
 // Reviewer runs jobs.
@@ -139,7 +140,7 @@ func (r *Reviewer) Run(ctx context.Context, j Job) error {
 	// fail completes the check run as a failure when the job will not be repeated (a permanent failure,
 	// the last attempt); a temporary failure leaves it in progress for the retry.
 	fail := func(stage string, cause error) error {
-		cause = classify(fmt.Errorf("review %s: %s: %w", j, stage, cause))
+		cause = redacted{classify(fmt.Errorf("review %s: %s: %w", j, stage, cause))}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -167,9 +168,9 @@ func (r *Reviewer) Run(ctx context.Context, j Job) error {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err() // interrupted: the retry resumes the same check run
 	case errors.Is(err, analysis.ErrConfig):
-		log.Warn("configuration error", "err", err)
+		log.Warn("configuration error", "err", redacted{err})
 		summary := "The mcpvet configuration on the base branch (`.github/mcpvet.yml`) cannot be used, so this change " +
-			"was not reviewed and is not passed.\n\n```\n" + fence(redact(cut(err.Error(), maxErrorSummary))) + "\n```\n"
+			"was not reviewed and is not passed.\n\n```\n" + errorText(err) + "\n```\n"
 		if ferr := pub.FailCheck(ctx, t, id, "Configuration error", summary); ferr != nil {
 			return classify(fmt.Errorf("review %s: report the configuration error: %w", j, ferr))
 		}
@@ -200,8 +201,13 @@ func (r *Reviewer) Run(ctx context.Context, j Job) error {
 // failureSummary is a failed check run's summary: what failed, and that nothing was passed.
 func failureSummary(stage string, err error) string {
 	return fmt.Sprintf("mcpvet could not %s, so this change was not reviewed and is not passed.\n\n```\n%s\n```\n\n"+
-		"Re-run the check from the Checks tab once the cause is fixed.", stage, fence(redact(cut(err.Error(), maxErrorSummary))))
+		"Re-run the check from the Checks tab once the cause is fixed.", stage, errorText(err))
 }
+
+// errorText is err's message for a check run's code block: credentials redacted before it is cut to
+// maxErrorSummary bytes (so a token the cut would split is still recognised), and unable to close the
+// fence.
+func errorText(err error) string { return fence(cut(redact(err.Error()), maxErrorSummary)) }
 
 // secretPattern matches GitHub tokens (classic, fine-grained, installation, OAuth) and bearer
 // credentials, in case an error ever quotes one.
@@ -212,9 +218,17 @@ func redact(s string) string {
 	return secretPattern.ReplaceAllString(s, "${2}[redacted]")
 }
 
+// redacted is an error whose message has credentials redacted (redact), for logs and for the queue,
+// which records the errors jobs return; errors.Is and errors.As still see the cause.
+type redacted struct{ err error }
+
+func (e redacted) Error() string { return redact(e.err.Error()) }
+func (e redacted) Unwrap() error { return e.err }
+
 // fence keeps text from closing the Markdown code fence it is shown in.
 func fence(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
 
+// cut returns s cut to at most n bytes at a UTF-8 boundary, followed by "…" when cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -257,9 +257,14 @@ func TestRunEngineFailure(t *testing.T) {
 	e.rv.Engine = func(context.Context, string) (*analysis.Engine, error) {
 		return nil, errors.New("cache directory not writable (token ghs_abcdefghijklmnopqrstuvwxyz012345)")
 	}
+	var logs strings.Builder
+	e.rv.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	err := e.rv.Run(context.Background(), pullreview.Job{InstallationID: install, Owner: owner, Repo: repo, Number: prFixture, HeadSHA: headSHA})
 	if !errors.Is(err, pullreview.ErrPermanent) {
 		t.Fatalf("err = %v, want a permanent error", err)
+	}
+	if strings.Contains(err.Error(), "ghs_abcdef") || strings.Contains(logs.String(), "ghs_abcdef") || !strings.Contains(logs.String(), "review failed") {
+		t.Errorf("the error or the logs show the token: %v\n%s", err, logs.String())
 	}
 	runs := ours(e.g.CheckRuns(owner, repo))
 	if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Summary, "start the engine") {

@@ -54,26 +54,30 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer os.RemoveAll(dir)
 	backends := []struct{ name, db string }{{"sqlite", "sqlite:" + dir + "/mcpvet.db"}}
 	var dropPG func()
 	if base := os.Getenv("MCPVET_TEST_POSTGRES"); base != "" {
 		db, drop, err := freshPostgres(base)
 		if err != nil {
+			os.RemoveAll(dir)
 			fail(err)
 		}
 		dropPG = drop
 		backends = append(backends, struct{ name, db string }{"postgres", db})
 	}
+	code := 0
 	for _, b := range backends {
 		if err := run(b.name, b.db, template, *n, *c, *workers, *redeliver, *drainLimit); err != nil {
 			fmt.Fprintf(os.Stderr, "webhooks: %s: %v\n", b.name, err)
-			os.Exit(1)
+			code = 1
+			break
 		}
 	}
 	if dropPG != nil {
 		dropPG()
 	}
+	os.RemoveAll(dir) // os.Exit skips deferred calls
+	os.Exit(code)
 }
 
 func run(name, db string, template map[string]any, n, c, workers int, redeliver bool, drainLimit time.Duration) error {
@@ -178,7 +182,7 @@ func run(name, db string, template map[string]any, n, c, workers int, redeliver 
 	}
 	sent := len(latencies)
 	fmt.Printf("%-9s %8d %12.0f %9s %9s %9s %10s %5d %4d\n", name, sent, float64(sent)/elapsed.Seconds(),
-		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), latencies[len(latencies)-1].Round(10*time.Microsecond),
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond),
 		drained.Round(10*time.Millisecond), n-got, dup)
 	if failures.Load() > 0 || got != n || dup != 0 {
 		return fmt.Errorf("%d failed deliveries, %d of %d units run, %d run twice", failures.Load(), got, n, dup)
