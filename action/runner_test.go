@@ -181,14 +181,8 @@ func buildPR(t *testing.T, commits []testenv.Commit) prFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree := func(n int) map[string][]byte {
-		out := map[string][]byte{}
-		for p, content := range (fixtures.Repo{Commits: commits}).TreeAt(n) {
-			out[p] = []byte(content)
-		}
-		return out
-	}
-	return prFixture{gitDir: dir, baseSHA: shas[0], head: shas[1], baseTree: tree(1), hTree: tree(2)}
+	pr := fixtures.Repo{Commits: commits}
+	return prFixture{gitDir: dir, baseSHA: shas[0], head: shas[1], baseTree: pr.FilesAt(1), hTree: pr.FilesAt(2)}
 }
 
 // demoPR builds the fixture pull request: acmeCommits.

@@ -52,24 +52,11 @@ const (
 // trees returns the fixture pull request's base and head trees.
 func trees(t *testing.T) (base, head map[string][]byte) {
 	t.Helper()
-	prs, err := fixtures.PRs()
+	pr, err := fixtures.PR(fixtures.DemoPR)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range prs {
-		if r.Name == fixtures.DemoPR {
-			conv := func(m map[string]string) map[string][]byte {
-				out := map[string][]byte{}
-				for k, v := range m {
-					out[k] = []byte(v)
-				}
-				return out
-			}
-			return conv(r.TreeAt(1)), conv(r.TreeAt(2))
-		}
-	}
-	t.Fatalf("no fixture pull request %s", fixtures.DemoPR)
-	return nil, nil
+	return pr.FilesAt(1), pr.FilesAt(2)
 }
 
 type env struct {

@@ -102,7 +102,7 @@ func serveSetup(env *testscript.Env) error {
 	if err != nil {
 		return err
 	}
-	st.base, st.head = bytesTree(pr.TreeAt(1)), bytesTree(pr.TreeAt(2))
+	st.base, st.head = pr.FilesAt(1), pr.FilesAt(2)
 	// The fix reverts the bump: the head's manifests are the base's again, with an unrelated change.
 	st.fix = maps(st.base)
 	st.fix["NOTES.md"] = []byte("mailpost-mcp stays at 1.0.15 until upstream explains 1.0.16.\n")
@@ -173,14 +173,6 @@ func sha(label string) string {
 	}
 	s := b.String() + strings.Repeat("0", 40)
 	return s[:40]
-}
-
-func bytesTree(m map[string]string) map[string][]byte {
-	out := make(map[string][]byte, len(m))
-	for k, v := range m {
-		out[k] = []byte(v)
-	}
-	return out
 }
 
 func maps(m map[string][]byte) map[string][]byte {
