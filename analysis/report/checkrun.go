@@ -60,7 +60,7 @@ type Annotation struct {
 // are left out (an annotation GitHub rejects would fail the whole request); a line below 1 becomes 1.
 func (r *Report) CheckRun() CheckRun {
 	out := CheckRun{
-		Title:   cut(Line(strings.TrimPrefix(r.Headline(), "mcpvet — ")), MaxCheckRunTitle),
+		Title:   Cut(Line(strings.TrimPrefix(r.Headline(), "mcpvet — ")), MaxCheckRunTitle),
 		Summary: newMDDoc(r).cutTo(MaxCheckRunSummary, restCheckRun),
 	}
 	for i := range r.Packages {
@@ -68,8 +68,8 @@ func (r *Report) CheckRun() CheckRun {
 		if p.Verdict != Block && p.Verdict != Warn {
 			continue
 		}
-		title := cut(Line(fmt.Sprintf("mcpvet %s %s %s", verb(finding.Severity(p.Verdict)), p.Name, versions(p))), MaxCheckRunTitle)
-		msg := cut(packageMessage(p), MaxAnnotationMessage)
+		title := Cut(Line(fmt.Sprintf("mcpvet %s %s %s", verb(finding.Severity(p.Verdict)), p.Name, versions(p))), MaxCheckRunTitle)
+		msg := Cut(packageMessage(p), MaxAnnotationMessage)
 		for _, l := range p.Locations {
 			path, ok := cleanRepoPath(l.Path)
 			if !ok {
@@ -93,8 +93,8 @@ func (r *Report) CheckRun() CheckRun {
 		}
 		out.Annotations = append(out.Annotations, Annotation{Path: path, StartLine: line, EndLine: line,
 			Level:   annotationLevel(f.Severity),
-			Title:   cut(Line(fmt.Sprintf("mcpvet %s this line (%s)", verb(f.Severity), f.Rule)), MaxCheckRunTitle),
-			Message: cut(msg, MaxAnnotationMessage)})
+			Title:   Cut(Line(fmt.Sprintf("mcpvet %s this line (%s)", verb(f.Severity), f.Rule)), MaxCheckRunTitle),
+			Message: Cut(msg, MaxAnnotationMessage)})
 	}
 	return out
 }
@@ -181,7 +181,7 @@ func (r *Report) LineComments() []LineComment {
 		if p.Verdict != Block && p.Verdict != Warn {
 			continue
 		}
-		e := lcEntry{sev: finding.Severity(p.Verdict), subject: mdText(cut(Line(p.Name), MaxCell) + " " + cut(Line(versions(p)), MaxCell)), reason: packageReason(p)}
+		e := lcEntry{sev: finding.Severity(p.Verdict), subject: mdText(Cut(Line(p.Name), MaxCell) + " " + Cut(Line(versions(p)), MaxCell)), reason: packageReason(p)}
 		for _, l := range p.Locations {
 			if path, ok := cleanRepoPath(l.Path); ok && l.Line >= 1 {
 				addEntry(key{path, l.Line}, e)
@@ -300,7 +300,7 @@ func lineCommentBody(sev finding.Severity, entries []lcEntry) string {
 // cutMarkdown cuts escaped Markdown text to at most max bytes without leaving a dangling backslash escape
 // or a half entity.
 func cutMarkdown(s string, max int) string {
-	c := cut(s, max)
+	c := Cut(s, max)
 	if c == s {
 		return s
 	}

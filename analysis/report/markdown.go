@@ -85,12 +85,12 @@ func newMDDoc(r *Report) *mdDoc {
 	}
 	for i := range r.Packages {
 		p := &r.Packages[i]
-		name := mdText(cut(Line(p.Name), MaxCell))
+		name := mdText(Cut(Line(p.Name), MaxCell))
 		if p.MCP {
 			name += " (MCP server)"
 		}
 		d.rows = append(d.rows, mdRow{verdict: p.Verdict, text: fmt.Sprintf("| %s | %s | %s | %s |\n",
-			name, mdText(cut(Line(change(p)), MaxCell)), verdictMark[p.Verdict], mdText(cut(Line(p.Why()), MaxCell)))})
+			name, mdText(Cut(Line(change(p)), MaxCell)), verdictMark[p.Verdict], mdText(Cut(Line(p.Why()), MaxCell)))})
 	}
 	for i := range r.Packages {
 		p := &r.Packages[i]
@@ -122,7 +122,7 @@ func newMDSection(p *Package) mdSection {
 		open = " open"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n<details%s><summary>%s %s</summary>\n\n", open, htmlText(cut(Line(p.Name), MaxCell)), htmlText(cut(Line(change(p)), MaxCell)))
+	fmt.Fprintf(&b, "\n<details%s><summary>%s %s</summary>\n\n", open, htmlText(Cut(Line(p.Name), MaxCell)), htmlText(Cut(Line(change(p)), MaxCell)))
 	fmt.Fprintf(&b, "%s\n", comparedWithMD(p.Upstream))
 	if p.Upstream != nil {
 		for _, n := range p.Upstream.Notes {
@@ -210,7 +210,7 @@ func mdFinding(f *finding.Finding, budget int) string {
 	for i, line := range snippet {
 		if len(line)+1 > room { // the newline takes one byte
 			if i == 0 && room > minCutLine { // one long line (minified code): show its start
-				if line = cut(line, room-1); line != "" {
+				if line = Cut(line, room-1); line != "" {
 					b.WriteString(line + "\n")
 					shown++
 				}
@@ -338,7 +338,7 @@ func (d *mdDoc) cutTo(max int, rest string) string {
 	table, ok := d.cutTable(avail, &c)
 	if !ok {
 		c = cutCounts{rows: len(d.rows), sections: len(d.sections), sectionFindings: all.sectionFindings, repo: len(d.repo), errs: len(d.errs)}
-		return cut(d.head+c.note(max, rest), budget)
+		return Cut(d.head+c.note(max, rest), budget)
 	}
 	avail -= len(table)
 
@@ -402,7 +402,7 @@ func (d *mdDoc) cutTo(max int, rest string) string {
 	}
 	out := d.head + table + body.String() + tail.String() + c.note(max, rest)
 	if len(out) > budget { // cannot happen: the note's bound was reserved
-		return cut(out, budget)
+		return Cut(out, budget)
 	}
 	return out
 }

@@ -315,9 +315,9 @@ func Line(s string) string {
 	return strings.NewReplacer("\n", " ", "\t", " ").Replace(Clean(s))
 }
 
-// cut returns s if it has at most max bytes, else its longest prefix that ends on a character boundary and
+// Cut returns s if it has at most max bytes, else its longest prefix that ends on a character boundary and
 // leaves room for "…", followed by "…". The result never has more than max bytes.
-func cut(s string, max int) string {
+func Cut(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

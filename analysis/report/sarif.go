@@ -168,7 +168,7 @@ func buildSARIF(r *Report, o WriteOptions) *sarifLog {
 		res := sarifResult{
 			RuleID:              id,
 			Level:               sarifLevel(f.Severity),
-			Message:             sarifText{Text: cut(sarifMessage(f, p), MaxSARIFMessage)},
+			Message:             sarifText{Text: Cut(sarifMessage(f, p), MaxSARIFMessage)},
 			Locations:           []sarifLocation{},
 			PartialFingerprints: map[string]string{SARIFFingerprint: fingerprint(f, p, loc)},
 			rank:                f.Severity.Rank(),
@@ -218,7 +218,7 @@ func buildSARIF(r *Report, o WriteOptions) *sarifLog {
 			msg = e.Package + ": " + msg
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications,
-			sarifNotification{Level: "error", Message: sarifText{Text: cut(Line(msg), MaxSARIFMessage)}})
+			sarifNotification{Level: "error", Message: sarifText{Text: Cut(Line(msg), MaxSARIFMessage)}})
 	}
 	if len(results) > MaxSARIFResults {
 		sort.SliceStable(results, func(a, b int) bool { return results[a].rank > results[b].rank })

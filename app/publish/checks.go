@@ -107,18 +107,18 @@ func (p *Publisher) FinishCheck(ctx context.Context, t Target, id int64, rep *re
 	if title == "" {
 		title = "mcpvet"
 	}
-	return p.complete(ctx, t, id, c, cut(title, maxCheckTitle), cut(out.Summary, maxCheckSummary), anns)
+	return p.complete(ctx, t, id, c, report.Cut(title, maxCheckTitle), report.Cut(out.Summary, maxCheckSummary), anns)
 }
 
 // FailCheck completes check run id as a failure that is not about the dependencies: mcpvet could not
 // review (a configuration error, an error reading the pull request). title and summary say what failed.
 func (p *Publisher) FailCheck(ctx context.Context, t Target, id int64, title, summary string) error {
-	return p.complete(ctx, t, id, Failure, cut(title, maxCheckTitle), cut(summary, maxCheckSummary), nil)
+	return p.complete(ctx, t, id, Failure, report.Cut(title, maxCheckTitle), report.Cut(summary, maxCheckSummary), nil)
 }
 
 // CancelCheck completes check run id as cancelled, with summary saying why.
 func (p *Publisher) CancelCheck(ctx context.Context, t Target, id int64, summary string) error {
-	return p.complete(ctx, t, id, Cancelled, "Review cancelled", cut(summary, maxCheckSummary), nil)
+	return p.complete(ctx, t, id, Cancelled, "Review cancelled", report.Cut(summary, maxCheckSummary), nil)
 }
 
 func (p *Publisher) complete(ctx context.Context, t Target, id int64, c Conclusion, title, summary string, anns []*github.CheckRunAnnotation) error {
@@ -196,9 +196,9 @@ func annotations(in []report.Annotation) []*github.CheckRunAnnotation {
 			level = report.LevelWarning
 		}
 		ann := &github.CheckRunAnnotation{Path: github.String(a.Path), StartLine: github.Int(a.StartLine), EndLine: github.Int(end),
-			AnnotationLevel: github.String(level), Message: github.String(cut(a.Message, report.MaxAnnotationMessage))}
+			AnnotationLevel: github.String(level), Message: github.String(report.Cut(a.Message, report.MaxAnnotationMessage))}
 		if a.Title != "" {
-			ann.Title = github.String(cut(a.Title, report.MaxCheckRunTitle))
+			ann.Title = github.String(report.Cut(a.Title, report.MaxCheckRunTitle))
 		}
 		out = append(out, ann)
 	}

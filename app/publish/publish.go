@@ -154,21 +154,3 @@ func forbidden(err error) bool {
 	var rl *github.RateLimitError
 	return ghapi.StatusCode(err) == http.StatusForbidden && !errors.As(err, &abuse) && !errors.As(err, &rl)
 }
-
-// cut returns s cut to at most n bytes at a UTF-8 boundary, with "…" when cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	i := n - len(ell)
-	for i > 0 && !utf8Start(s[i]) {
-		i--
-	}
-	return s[:i] + ell
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -174,7 +174,7 @@ func (p *Publisher) postReview(ctx context.Context, t Target, rep *report.Report
 	req := &github.PullRequestReviewRequest{CommitID: github.String(t.HeadSHA), Body: github.String(body), Event: github.String("REQUEST_CHANGES")}
 	for _, lc := range inside {
 		req.Comments = append(req.Comments, &github.DraftReviewComment{Path: github.String(lc.Path), Line: github.Int(lc.Line),
-			Side: github.String("RIGHT"), Body: github.String(cut(lc.Body, report.MaxLineComment))})
+			Side: github.String("RIGHT"), Body: github.String(report.Cut(lc.Body, report.MaxLineComment))})
 	}
 	rv, _, err := p.c.PullRequests.CreateReview(ctx, t.Owner, t.Repo, t.Number, req)
 	return rv, err
@@ -196,7 +196,7 @@ func outsideSection(cs []report.LineComment) string {
 		if j := strings.IndexByte(text, '\n'); j >= 0 {
 			text = text[:j]
 		}
-		text = strings.TrimRight(cut(text, maxOutsideEntry), "\\")
+		text = strings.TrimRight(report.Cut(text, maxOutsideEntry), "\\")
 		fmt.Fprintf(&b, "- `%s:%d` — %s\n", strings.ReplaceAll(report.Line(c.Path), "`", "'"), c.Line, text)
 	}
 	return b.String()
