@@ -17,6 +17,7 @@ import (
 	"github.com/mcpvet/mcpvet/analysis/finding"
 	"github.com/mcpvet/mcpvet/analysis/registry"
 	"github.com/mcpvet/mcpvet/analysis/report"
+	"github.com/mcpvet/mcpvet/analysis/rules"
 	"github.com/mcpvet/mcpvet/analysis/signals"
 	"github.com/mcpvet/mcpvet/analysis/source"
 )
@@ -103,22 +104,23 @@ type bundleCheck struct {
 	res     *source.Resolution
 }
 
-// explanation says where a value was found upstream.
-type explanation struct{ where string }
-
 // bundleSearch is one package's search in progress.
 type bundleSearch struct {
 	e      *Engine
 	bc     bundleCheck
 	lim    BundleLimits
 	finder *signals.Finder
-	found  map[string]explanation // rule + "\x00" + key
+	found  map[string]string // rule + "\x00" + key → where upstream the value was found
+	// tree is the upstream tree at the compared commit, once read.
+	tree map[string]source.Entry
 	// gaps say what could not be searched; they matter only when some value stays unexplained.
 	gaps []string
 	// searched describes what was searched, for evidence.
 	searched []string
 	// depNote says which dependencies were searched and why ("" before the dependency step).
 	depNote string
+	// depPhrase is how messages name the dependencies that were candidates.
+	depPhrase string
 }
 
 func valueKey(rule, key string) string { return rule + "\x00" + key }
@@ -145,7 +147,7 @@ func (e *Engine) explainBundles(ctx context.Context, bc bundleCheck, p *report.P
 		}
 	}
 	sort.Strings(paths)
-	s := &bundleSearch{e: e, bc: bc, lim: e.cfg.Bundle.withDefaults(), found: map[string]explanation{}}
+	s := &bundleSearch{e: e, bc: bc, lim: e.cfg.Bundle.withDefaults(), found: map[string]string{}, depPhrase: "a dependency its lockfile pins"}
 	var vals []signals.Value
 	for _, pth := range paths {
 		v, partial := bc.changes.NewValues(pth)
@@ -160,7 +162,7 @@ func (e *Engine) explainBundles(ctx context.Context, bc bundleCheck, p *report.P
 			p.Findings = append(p.Findings, f)
 		}
 	}
-	unmatched := unmatchedDeltaFindings(p.Findings, isBundle, vals)
+	matched, unmatched := bundleDeltaFindings(p.Findings, isBundle, vals)
 	if len(vals) == 0 && len(unmatched) == 0 {
 		return nil
 	}
@@ -174,25 +176,31 @@ func (e *Engine) explainBundles(ctx context.Context, bc bundleCheck, p *report.P
 			return err
 		}
 	}
-	s.report(p, vals, isBundle, unmatched)
+	s.report(p, vals, matched, unmatched)
 	return nil
 }
 
-// unmatchedDeltaFindings returns the indexes of the diff/new-endpoint and diff/new-capability findings in
-// bundle files that no value stands for (the second reading of the file saw something else): they cannot
-// be explained, and are reported as unverified.
-func unmatchedDeltaFindings(fs []finding.Finding, isBundle map[string]bool, vals []signals.Value) []int {
-	msgs := map[string]bool{}
+// bundleDeltaFindings sorts the indexes of the diff/new-endpoint and diff/new-capability findings in bundle
+// files into those a value stands for (found by message) and those none does: a second reading of the
+// file, with limits of its own, saw something else. Those cannot be explained, and are reported as
+// unverified.
+func bundleDeltaFindings(fs []finding.Finding, isBundle map[string]bool, vals []signals.Value) (matched map[int]signals.Value, unmatched []int) {
+	byMsg := map[string]signals.Value{}
 	for _, v := range vals {
-		msgs[v.Message] = true
+		byMsg[v.Message] = v
 	}
-	var out []int
+	matched = map[int]signals.Value{}
 	for i, f := range fs {
-		if (f.Rule == signals.RuleNewEndpoint || f.Rule == signals.RuleNewCapability) && isBundle[f.Path] && !msgs[f.Message] {
-			out = append(out, i)
+		if (f.Rule != signals.RuleNewEndpoint && f.Rule != signals.RuleNewCapability) || !isBundle[f.Path] {
+			continue
+		}
+		if v, ok := byMsg[f.Message]; ok {
+			matched[i] = v
+		} else {
+			unmatched = append(unmatched, i)
 		}
 	}
-	return out
+	return matched, unmatched
 }
 
 // sourceTier orders the upstream files searched: code in the package folder, other files there, code
@@ -212,7 +220,7 @@ func sourceTier(p, dir string) int {
 // MaxSourceBytes, until every value is found.
 func (s *bundleSearch) searchSource(ctx context.Context) error {
 	repo, commit, dir := s.bc.up.repo, s.bc.res.Commit, s.bc.res.Directory
-	tree, err := repo.Tree(ctx, commit, "")
+	tree, err := s.treeAt(ctx, commit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -270,10 +278,23 @@ func (s *bundleSearch) searchSource(ctx context.Context) error {
 			s.gaps = append(s.gaps, "upstream "+partial)
 		}
 		for _, h := range hits {
-			s.found[valueKey(h.Rule, h.Key)] = explanation{where: fmt.Sprintf("upstream %s:%d at %s", displayName(name), h.Line, report.ShortCommit(commit))}
+			s.found[valueKey(h.Rule, h.Key)] = fmt.Sprintf("upstream %s:%d at %s", displayName(name), h.Line, report.ShortCommit(commit))
 		}
 	}
 	return nil
+}
+
+// treeAt reads the upstream tree at commit; the compared commit's tree is read once for the source and
+// the lockfile.
+func (s *bundleSearch) treeAt(ctx context.Context, commit string) (map[string]source.Entry, error) {
+	if commit == s.bc.res.Commit && s.tree != nil {
+		return s.tree, nil
+	}
+	tree, err := s.bc.up.repo.Tree(ctx, commit, "")
+	if err == nil && commit == s.bc.res.Commit {
+		s.tree = tree
+	}
+	return tree, err
 }
 
 // lockAt is one lockfile read at one commit.
@@ -286,7 +307,7 @@ type lockAt struct {
 // commit. It returns nil and why when there is none or it cannot be read.
 func (s *bundleSearch) readLockfile(ctx context.Context, commit string) (*lockAt, string, error) {
 	repo, dir := s.bc.up.repo, s.bc.res.Directory
-	tree, err := repo.Tree(ctx, commit, "")
+	tree, err := s.treeAt(ctx, commit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
@@ -395,6 +416,7 @@ func (s *bundleSearch) searchDependencies(ctx context.Context) error {
 	if to == nil {
 		s.gaps = append(s.gaps, why)
 		s.depNote = "no dependency was searched: " + why
+		s.depPhrase = "a pinned dependency (no lockfile could be read)"
 		return nil
 	}
 	var pinned []lockfile.Dep
@@ -438,6 +460,7 @@ func (s *bundleSearch) searchDependencies(ctx context.Context) error {
 		s.depNote = fmt.Sprintf("%s pins %d %s at %s that %s did not pin at %s (the commit of %s)",
 			to.path, len(cands), pluralWord(len(cands), "dependency version", "dependency versions"), report.ShortCommit(commit),
 			fromLock.path, report.ShortCommit(fromSHA), s.bc.req.From)
+		s.depPhrase = "a dependency whose pin changed in its lockfile"
 	} else {
 		s.depNote = fmt.Sprintf("which pins changed since %s is unknown (%s), so all %d registry dependencies %s pins at %s were candidates",
 			s.bc.req.From, why, len(pinned), to.path, report.ShortCommit(commit))
@@ -484,8 +507,8 @@ func (s *bundleSearch) searchDependencies(ctx context.Context) error {
 				s.gaps = append(s.gaps, depKey(d)+": "+partial)
 			}
 			for _, h := range hits {
-				s.found[valueKey(h.Rule, h.Key)] = explanation{where: fmt.Sprintf("dependency %s (%s:%d; pinned in %s at %s)",
-					depKey(d), displayName(f.Path), h.Line, pinnedAt, report.ShortCommit(commit))}
+				s.found[valueKey(h.Rule, h.Key)] = fmt.Sprintf("dependency %s (%s:%d; pinned in %s at %s)",
+					depKey(d), displayName(f.Path), h.Line, pinnedAt, report.ShortCommit(commit))
 			}
 		}
 	}
@@ -537,22 +560,11 @@ func sriOf(sri, algo string) string {
 }
 
 // report annotates the diff/ findings of explained values and adds one finding per unexplained value.
-func (s *bundleSearch) report(p *report.Package, vals []signals.Value, isBundle map[string]bool, unmatched []int) {
-	byMsg := map[string]signals.Value{}
-	for _, v := range vals {
-		byMsg[v.Message] = v
-	}
-	for i := range p.Findings {
+func (s *bundleSearch) report(p *report.Package, vals []signals.Value, matched map[int]signals.Value, unmatched []int) {
+	for i, v := range matched {
 		f := &p.Findings[i]
-		if (f.Rule != signals.RuleNewEndpoint && f.Rule != signals.RuleNewCapability) || !isBundle[f.Path] {
-			continue
-		}
-		v, ok := byMsg[f.Message]
-		if !ok {
-			continue
-		}
-		if ex, ok := s.found[valueKey(v.Rule, v.Key)]; ok {
-			f.Evidence = joinEvidence(f.Evidence, "explained by "+ex.where)
+		if where, ok := s.found[valueKey(v.Rule, v.Key)]; ok {
+			f.Evidence = joinEvidence(f.Evidence, "explained by "+where)
 		} else {
 			f.Evidence = joinEvidence(f.Evidence, "found neither in the upstream source nor in a pinned dependency (see "+signals.RuleUnexplainedBundleChange+")")
 		}
@@ -582,7 +594,7 @@ func (s *bundleSearch) report(p *report.Package, vals []signals.Value, isBundle 
 		}
 		seen[k+"\x00"+v.Path] = true
 		f := s.newFinding(fmt.Sprintf("%s:%d gained %s since %s, which neither the upstream source at %s nor %s has.",
-			v.Path, v.Line, v.Display, s.bc.req.From, report.ShortCommit(commit), s.depPhrase()))
+			v.Path, v.Line, v.Display, s.bc.req.From, report.ShortCommit(commit), s.depPhrase))
 		f.Path, f.Line, f.Snippet, f.Evidence = v.Path, v.Line, v.Snippet, evidence
 		out = append(out, f)
 	}
@@ -618,26 +630,8 @@ func (s *bundleSearch) newFinding(msg string) finding.Finding {
 
 // unexplainedFinding makes a diff/unexplained-bundle-change finding with the rule's default severity.
 func unexplainedFinding(msg string, unverified bool) finding.Finding {
-	sev := finding.Block
-	for _, r := range signals.Rules() {
-		if r.ID == signals.RuleUnexplainedBundleChange {
-			sev = r.Severity
-		}
-	}
-	return finding.Finding{Rule: signals.RuleUnexplainedBundleChange, Severity: sev, Message: msg, Unverified: unverified}
-}
-
-// depPhrase names the dependencies that were candidates, for messages.
-func (s *bundleSearch) depPhrase() string {
-	switch {
-	case strings.HasPrefix(s.depNote, "no dependency"):
-		return "a pinned dependency (no lockfile could be read)"
-	case strings.HasPrefix(s.depNote, "which pins"):
-		return "a dependency its lockfile pins"
-	case s.depNote != "":
-		return "a dependency whose pin changed in its lockfile"
-	}
-	return "a dependency its lockfile pins"
+	r, _ := rules.Lookup(signals.RuleUnexplainedBundleChange)
+	return finding.Finding{Rule: signals.RuleUnexplainedBundleChange, Severity: r.Severity, Message: msg, Unverified: unverified}
 }
 
 func joinEvidence(a, b string) string {

@@ -387,6 +387,7 @@ func TestBundleLockfiles(t *testing.T) {
 		rule         string
 		evidence     string // in the new finding's evidence, or (no rule) in every diff/new-capability's
 		note         string // in the upstream notes, when set
+		message      string // in the new finding's message, when set
 	}{
 		{name: "package-lock bump", lock1: map[string]string{"package-lock.json": npmLock("1.0.0")}, lock2: map[string]string{"package-lock.json": npmLock("1.1.0")},
 			fromGitHead: true, verdict: report.Warn, evidence: "explained by dependency @mini/dep@1.1.0 (index.js:1; pinned in package-lock.json:",
@@ -396,9 +397,14 @@ func TestBundleLockfiles(t *testing.T) {
 		{name: "previous commit unknown: every pin searched", lock1: map[string]string{"package-lock.json": npmLock("1.0.0")}, lock2: map[string]string{"package-lock.json": npmLock("1.1.0")},
 			verdict: report.Warn, evidence: "explained by dependency @mini/dep@1.1.0", note: "which pins changed since 1.0.0 is unknown (no upstream commit matches 1.0.0)"},
 		{name: "unchanged pin explains nothing", lock1: map[string]string{"package-lock.json": npmLock("1.1.0")}, lock2: map[string]string{"package-lock.json": npmLock("1.1.0")},
-			fromGitHead: true, verdict: report.Block, exit: 1, rule: signals.RuleUnexplainedBundleChange, evidence: "pins 0 dependency versions"},
+			fromGitHead: true, verdict: report.Block, exit: 1, rule: signals.RuleUnexplainedBundleChange, evidence: "pins 0 dependency versions",
+			message: "nor a dependency whose pin changed in its lockfile has"},
+		{name: "previous commit unknown: no pin explains it", lock1: map[string]string{"package-lock.json": npmLock("1.0.0")}, lock2: map[string]string{"package-lock.json": npmLock("1.0.0")},
+			verdict: report.Block, exit: 1, rule: signals.RuleUnexplainedBundleChange, evidence: "which pins changed since 1.0.0 is unknown",
+			message: "nor a dependency its lockfile pins has"},
 		{name: "malformed lockfile", lock1: map[string]string{"package-lock.json": npmLock("1.0.0")}, lock2: map[string]string{"package-lock.json": `{"lockfileVersion": 3, "packages": {`},
-			fromGitHead: true, verdict: report.Block, exit: 3, rule: signals.RuleUnexplainedBundleChange, evidence: "the lockfile package-lock.json at"},
+			fromGitHead: true, verdict: report.Block, exit: 3, rule: signals.RuleUnexplainedBundleChange, evidence: "the lockfile package-lock.json at",
+			message: "nor a pinned dependency (no lockfile could be read) has"},
 		{name: "pinned integrity differs from the registry's", lock1: map[string]string{"package-lock.json": npmLock("1.0.0")},
 			lock2:       map[string]string{"package-lock.json": npmLockWith("1.1.0", "sha512-"+strings.Repeat("A", 86)+"==")},
 			fromGitHead: true, verdict: report.Block, exit: 3, rule: signals.RuleUnexplainedBundleChange, evidence: "the lockfile pins integrity sha512-AAAA"},
@@ -449,6 +455,9 @@ func TestBundleLockfiles(t *testing.T) {
 				t.Fatalf("no %s finding%s", tc.rule, dumpFindings(p))
 			}
 			for _, f := range got {
+				if !strings.Contains(f.Message, tc.message) {
+					t.Errorf("%s message %q lacks %q", f.Rule, f.Message, tc.message)
+				}
 				if f.Path != fixtures.BundleFile || f.Line != 2 || !strings.Contains(f.Evidence, tc.evidence) {
 					t.Errorf("%s at %s:%d, evidence %q: want %s:2 and %q", f.Rule, f.Path, f.Line, f.Evidence, fixtures.BundleFile, tc.evidence)
 				}
@@ -543,6 +552,89 @@ func TestBundleMonorepo(t *testing.T) {
 			for _, f := range caps {
 				if !strings.Contains(f.Evidence, tc.explained) {
 					t.Errorf("evidence %q lacks %q", f.Evidence, tc.explained)
+				}
+			}
+		})
+	}
+}
+
+// TestBundleNameLimits: an upstream file name in evidence is shown whole up to 300 bytes and cut with "…"
+// beyond, and the searched dependency tarballs are listed up to 10, the rest counted.
+func TestBundleNameLimits(t *testing.T) {
+	w := newMiniWorld(t)
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		w.publish("@mini/dep", v, miniDep(v), map[string]any{"repository": nil, "keywords": nil})
+	}
+	// pin lists n dependencies @mini/d00… at version, none of which has the bundle's new call.
+	var deps []string
+	for i := range 11 {
+		d := fmt.Sprintf("@mini/d%02d", i)
+		deps = append(deps, d)
+		for _, v := range []string{"1.0.0", "1.1.0"} {
+			w.publish(d, v, map[string]string{"package.json": `{"name": "` + d + `", "version": "` + v + `", "main": "index.js"}`, "index.js": "module.exports = 1;\n"},
+				map[string]any{"repository": nil, "keywords": nil})
+		}
+	}
+	pin := func(n int, version string) string {
+		var b strings.Builder
+		b.WriteString(`{"name": "mini", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "mini"}`)
+		for _, d := range deps[:n] {
+			fmt.Fprintf(&b, `, "node_modules/%s": {"version": "%s", "resolved": "https://registry.npmjs.org/%s/-/%s-%s.tgz"}`, d, version, d, strings.TrimPrefix(d, "@mini/"), version)
+		}
+		return b.String() + "}}\n"
+	}
+	long := func(n int) string { // a file name of n bytes
+		dir := "src/" + strings.Repeat("a", 200) + "/"
+		return dir + strings.Repeat("b", n-len(dir)-len(".ts")) + ".ts"
+	}
+	listed := func(n int) string {
+		var ks []string
+		for _, d := range deps[:n] {
+			ks = append(ks, d+"@1.1.0")
+		}
+		return "the published tarballs of " + strings.Join(ks, ", ")
+	}
+	tests := []struct {
+		name    string
+		commit2 map[string]string
+		// want is in the evidence of every diff/new-capability finding (explained) or, with rule, of every
+		// diff/unexplained-bundle-change finding; wantNot in none of them.
+		want, wantNot string
+		unexplained   bool
+	}{
+		{name: "name of 300 bytes", commit2: map[string]string{long(300): "export const f = () => " + fixtures.ExfiltratingCall + ";\n"},
+			want: "explained by upstream " + long(300) + ":1"},
+		{name: "name of 301 bytes", commit2: map[string]string{long(301): "export const f = () => " + fixtures.ExfiltratingCall + ";\n"},
+			want: "explained by upstream " + long(301)[:300] + "…:1"},
+		{name: "10 dependencies", commit2: map[string]string{"package-lock.json": pin(10, "1.1.0")}, unexplained: true,
+			want: listed(10) + ";", wantNot: "more"},
+		{name: "11 dependencies", commit2: map[string]string{"package-lock.json": pin(11, "1.1.0")}, unexplained: true,
+			want: listed(10) + " and 1 more;"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("names%d", i)
+			c1 := miniSources(name)
+			c1["package-lock.json"] = pin(11, "1.0.0")
+			shas := w.repo(t, name, []testenv.Commit{{Message: "one", Files: c1}, {Message: "two", Files: tc.commit2}})
+			w.miniBundle(t, name, "1.0.0", "1.0.0", true, map[string]any{"gitHead": shas[0]})
+			w.miniBundle(t, name, "1.1.0", "1.1.0", true, map[string]any{"gitHead": shas[1]})
+			rep, err := w.engine(t, analysis.BundleLimits{}).Check(context.Background(), []analysis.Request{parse(t, "@mini/"+name+"@1.0.0..1.1.0")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := rep.Packages[0]
+			rule, verdict := signals.RuleNewCapability, report.Warn
+			if tc.unexplained {
+				rule, verdict = signals.RuleUnexplainedBundleChange, report.Block
+			}
+			got := ofRule(p, rule)
+			if rep.Verdict != verdict || len(got) == 0 {
+				t.Fatalf("verdict %s with %d %s findings, want %s and some%s", rep.Verdict, len(got), rule, verdict, dumpFindings(p))
+			}
+			for _, f := range got {
+				if !strings.Contains(f.Evidence, tc.want) || (tc.wantNot != "" && strings.Contains(f.Evidence, tc.wantNot)) {
+					t.Errorf("%s evidence %q: want %q and not %q", f.Rule, f.Evidence, tc.want, tc.wantNot)
 				}
 			}
 		})

@@ -106,32 +106,91 @@ func scanText(data []byte, from int, emit func(obs)) {
 	})
 }
 
+// fileScan is how one file of a version was read, kept so that [Changes.NewValues] need not read it
+// again.
+type fileScan struct {
+	kind fileKind // previous version only
+	data []byte   // the prefix that was read
+	size int      // the file's size
+	stop int      // data[stop:] was read as text only (endpoints), because of why
+	why  string
+	// alone: a read of the file by itself (its first MaxFileScanBytes, a lexer-error budget of its own,
+	// no bound on the values remembered) observes exactly what this read did, because no limit shared
+	// with the version's other files (MaxPackageScanBytes, MaxLexErrors, MaxDistinctValues) cut it short.
+	alone bool
+	// vals (new version only) are the file's endpoints and capabilities that the previous version has
+	// nowhere, once each, in file order, without their snippets; offs are their offsets in data.
+	vals []Value
+	offs []int
+}
+
+// readsAlone reports whether a read of a file of size bytes that read its first scanned bytes, started
+// with lexLeft of the version's lexer errors left and was tokenized up to stop is what a read of the file
+// by itself would be: the package budget did not shorten it, and the shared lexer-error budget either was
+// whole at its start or did not stop it.
+func readsAlone(size, scanned, stop, lexLeft int) bool {
+	return scanned == min(size, MaxFileScanBytes) && (stop == scanned || lexLeft == MaxLexErrors)
+}
+
+// isValueRule reports whether rule's values are listed by NewValues: endpoints and capabilities.
+func isValueRule(rule string) bool { return rule == RuleNewEndpoint || rule == RuleNewCapability }
+
+// addValue records a value o of the file, found at line and reported with msg.
+func (s *fileScan) addValue(o obs, path string, line int, msg string) {
+	s.vals = append(s.vals, Value{Rule: o.rule, Key: o.key, Display: o.display, Path: path, Line: line, Message: msg})
+	s.offs = append(s.offs, o.off)
+}
+
+// values returns a copy of vals with their snippets (nil when there are none).
+func (s *fileScan) values() []Value {
+	if len(s.vals) == 0 {
+		return nil
+	}
+	out := make([]Value, len(s.vals))
+	for i, v := range s.vals {
+		v.Snippet = snippetAt(s.data, s.offs[i])
+		out[i] = v
+	}
+	return out
+}
+
+// partial says which part of the file name was not read as code ("" when all of it was): a prefix cut
+// by MaxFileScanBytes, a rest read as text. verb is how the message says the prefix was read.
+func (s *fileScan) partial(name, verb string) string {
+	var parts []string
+	if len(s.data) < s.size {
+		parts = append(parts, fmt.Sprintf("only the first %d of %d bytes of %s were %s (the per-file scan limit)", len(s.data), s.size, safeName(name), verb))
+	}
+	if s.stop < len(s.data) {
+		parts = append(parts, fmt.Sprintf("%s was read as text (endpoints only) from byte %d on: %s", safeName(name), s.stop, s.why))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // previous holds the values found in the previous version.
 type previous struct {
-	pkg      *archive.Package
 	keys     map[string]bool            // rule + "\x00" + key, package-wide
 	fileKeys map[string]map[string]bool // path → rule + "\x00" + key, for per-file rules
-	kinds    map[string]fileKind
-	scanned  int // files scanned
-	n        int // values remembered
+	files    map[string]*fileScan       // path → how it was read (the files scanned; vals unused)
+	n        int                        // values remembered
 }
 
 // scanPrevious collects every value of the previous version, within the scan limits.
 func scanPrevious(p *archive.Package, m manifest) *previous {
-	prev := &previous{pkg: p, keys: map[string]bool{}, fileKeys: map[string]map[string]bool{}, kinds: map[string]fileKind{}}
+	prev := &previous{keys: map[string]bool{}, fileKeys: map[string]map[string]bool{}, files: map[string]*fileScan{}}
 	b := budget{left: MaxPackageScanBytes}
 	lexErrors := MaxLexErrors
 	for _, f := range p.Files {
 		kind := classify(f, m.entries)
-		prev.kinds[f.Path] = kind
 		if kind == kindOther {
 			continue
 		}
 		data, _ := b.take(f.Data)
-		prev.scanned++
-		scanFile(data, kind, func(o obs) {
+		lexLeft, forgot := lexErrors, false
+		stop, why := scanFile(data, kind, func(o obs) {
 			k := o.rule + "\x00" + o.key
 			if prev.n >= MaxDistinctValues {
+				forgot = true
 				return
 			}
 			if o.perFile {
@@ -151,6 +210,8 @@ func scanPrevious(p *archive.Package, m manifest) *previous {
 				prev.n++
 			}
 		}, &lexErrors)
+		prev.files[f.Path] = &fileScan{kind: kind, data: data, size: len(f.Data), stop: stop, why: why,
+			alone: !forgot && readsAlone(len(f.Data), len(data), stop, lexLeft)}
 	}
 	return prev
 }
@@ -174,7 +235,8 @@ type delta struct {
 	items    []item
 	extra    map[string]int
 	stored   int
-	evidence map[string]string // path → fileEvidence, computed once
+	evidence map[string]string    // path → fileEvidence, computed once
+	scans    map[string]*fileScan // path → how a file of the new version was read (when from is not nil)
 }
 
 // Delta returns findings about what `to` gained over `from`: new endpoints and capabilities, install
@@ -185,15 +247,7 @@ type delta struct {
 // reported. Findings are grouped per (rule, file, value) and capped per rule (MaxFindingsPerRule). to nil
 // yields nil.
 func Delta(from, to *archive.Package) []finding.Finding {
-	if to == nil {
-		return nil
-	}
-	d := newDelta(from, to)
-	d.installScripts()
-	d.dependencies()
-	d.binaries()
-	d.scanNew()
-	return d.findings()
+	return DeltaChanges(from, to).Findings
 }
 
 // newDelta reads both manifests and collects the previous version's values.
@@ -202,6 +256,7 @@ func newDelta(from, to *archive.Package) *delta {
 	if from != nil {
 		d.fromMan = readManifest(from)
 		d.prev = scanPrevious(from, d.fromMan)
+		d.scans = map[string]*fileScan{}
 	}
 	return d
 }
@@ -233,10 +288,8 @@ func (d *delta) scanNew() {
 		if kind == kindOther {
 			continue
 		}
-		if d.from != nil {
-			if pf, ok := d.from.File(f.Path); ok && d.prev.kinds[f.Path] == kind && bytes.Equal(pf.Data, f.Data) {
-				continue // same bytes read the same way: nothing in it is new
-			}
+		if d.unchanged(f, kind) {
+			continue // same bytes read the same way: nothing in it is new
 		}
 		data, why := b.take(f.Data)
 		if why != "" {
@@ -250,15 +303,30 @@ func (d *delta) scanNew() {
 	}
 }
 
+// unchanged reports whether the previous version has f with the same bytes, read as the same kind.
+func (d *delta) unchanged(f archive.File, kind fileKind) bool {
+	if d.prev == nil {
+		return false
+	}
+	ps := d.prev.files[f.Path]
+	if ps == nil || ps.kind != kind {
+		return false
+	}
+	pf, ok := d.from.File(f.Path)
+	return ok && bytes.Equal(pf.Data, f.Data)
+}
+
 // scanNewFile keeps the values of one file of the new version that are new, one per (rule, value), at
-// their first line.
+// their first line, and records how the file was read (d.scans) for NewValues.
 func (d *delta) scanNewFile(f archive.File, kind fileKind, data []byte, lexErrors *int) {
 	lines := newLineCounter(data)
 	seen := map[string]bool{}
 	var prevFile map[string]bool
+	scan := &fileScan{data: data, size: len(f.Data)}
 	if d.prev != nil {
 		prevFile = d.prev.fileKeys[f.Path]
 	}
+	lexLeft, dropped := *lexErrors, false
 	stop, why := scanFile(data, kind, func(o obs) {
 		k := o.rule + "\x00" + o.key
 		if d.prev == nil {
@@ -274,13 +342,22 @@ func (d *delta) scanNewFile(f archive.File, kind fileKind, data []byte, lexError
 		}
 		if d.stored >= MaxDistinctValues {
 			d.extra[o.rule]++
+			dropped = true
 			return
 		}
 		seen[k] = true
 		line := lines.at(o.off)
-		d.add(item{rule: o.rule, path: f.Path, line: line, off: o.off, data: data,
-			msg: fmt.Sprintf("%s%s (%s:%d)", d.lead(), o.display, f.Path, line)})
+		msg := fmt.Sprintf("%s%s (%s:%d)", d.lead(), o.display, f.Path, line)
+		d.add(item{rule: o.rule, path: f.Path, line: line, off: o.off, data: data, msg: msg})
+		if isValueRule(o.rule) {
+			scan.addValue(o, f.Path, line, msg)
+		}
 	}, lexErrors)
+	if d.scans != nil {
+		scan.stop, scan.why = stop, why
+		scan.alone = !dropped && readsAlone(len(f.Data), len(data), stop, lexLeft)
+		d.scans[f.Path] = scan
+	}
 	if stop < len(data) {
 		line := newLineCounter(data).at(stop)
 		d.add(item{rule: RuleUnscanned, path: f.Path, line: line, off: stop, data: data,
@@ -360,6 +437,6 @@ func (d *delta) makeEvidence(p string) string {
 	} else {
 		fmt.Fprintf(&b, "; previous version: no %s", p)
 	}
-	fmt.Fprintf(&b, "; values looked up in the %d scanned files of the previous version (%d files in all)", d.prev.scanned, len(d.from.Files))
+	fmt.Fprintf(&b, "; values looked up in the %d scanned files of the previous version (%d files in all)", len(d.prev.files), len(d.from.Files))
 	return b.String()
 }

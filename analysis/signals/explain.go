@@ -56,10 +56,12 @@ func DeltaChanges(from, to *archive.Package) *Changes {
 }
 
 // NewValues lists the endpoints and capabilities of the new version's file p that the previous version
-// has nowhere, each once, at its first occurrence in p, in file order; at most MaxDistinctValues. The
-// file is read again with the scanner Delta uses (its first MaxFileScanBytes, with a lexer-error budget
-// of its own). partial is "" when the whole file was tokenized, else why part of it was read as text
-// (endpoints only) or not at all. Without a previous version nothing is new: it returns nil.
+// has nowhere, each once, at its first occurrence in p, in file order; at most MaxDistinctValues. They
+// are what a read of the file by itself with the scanner Delta uses finds (its first MaxFileScanBytes,
+// with a lexer-error budget of its own): Delta's own read of p when no limit shared with the version's
+// other files cut that read short, else the file is read again. partial is "" when the whole file was
+// tokenized, else why part of it was read as text (endpoints only) or not at all. Without a previous
+// version nothing is new: it returns nil.
 func (c *Changes) NewValues(p string) (vals []Value, partial string) {
 	if c == nil || c.d == nil || c.d.prev == nil {
 		return nil, ""
@@ -68,38 +70,48 @@ func (c *Changes) NewValues(p string) (vals []Value, partial string) {
 	if !ok {
 		return nil, ""
 	}
-	kind := classify(f, c.d.toMan.entries)
-	if kind == kindOther {
+	s := c.d.scans[p]
+	if s == nil || !s.alone {
+		s = c.d.readAlone(f)
+	}
+	if s == nil {
 		return nil, ""
 	}
-	data := f.Data
-	if len(data) > MaxFileScanBytes {
-		data = data[:MaxFileScanBytes]
-		partial = fmt.Sprintf("only the first %d of %d bytes of %s were scanned (the per-file scan limit)", len(data), len(f.Data), safeName(p))
+	return s.values(), s.partial(p, "scanned")
+}
+
+// readAlone reads the new version's file f by itself, as NewValues describes, when Delta's read cannot
+// stand for that: f was not read (it is unchanged, or not scanned at all) or a shared limit cut its read
+// short. It returns nil when f is not scanned at all.
+func (d *delta) readAlone(f archive.File) *fileScan {
+	kind := classify(f, d.toMan.entries)
+	if kind == kindOther {
+		return nil
+	}
+	data := f.Data[:min(len(f.Data), MaxFileScanBytes)]
+	s := &fileScan{data: data, size: len(f.Data)}
+	if d.unchanged(f, kind) && d.prev.files[f.Path].alone {
+		// Its previous read stands for this one, and holds no value the previous version lacks.
+		prev := d.prev.files[f.Path]
+		s.stop, s.why = prev.stop, prev.why
+		return s
 	}
 	lines := newLineCounter(data)
 	seen := map[string]bool{}
 	lexErrors := MaxLexErrors
-	stop, why := scanFile(data, kind, func(o obs) {
-		if o.rule != RuleNewEndpoint && o.rule != RuleNewCapability {
+	s.stop, s.why = scanFile(data, kind, func(o obs) {
+		if !isValueRule(o.rule) {
 			return
 		}
 		k := o.rule + "\x00" + o.key
-		if seen[k] || c.d.prev.keys[k] || len(vals) >= MaxDistinctValues {
+		if seen[k] || d.prev.keys[k] || len(s.vals) >= MaxDistinctValues {
 			return
 		}
 		seen[k] = true
 		line := lines.at(o.off)
-		vals = append(vals, Value{Rule: o.rule, Key: o.key, Display: o.display, Path: p, Line: line,
-			Snippet: snippetAt(data, o.off), Message: fmt.Sprintf("%s%s (%s:%d)", c.d.lead(), o.display, p, line)})
+		s.addValue(o, f.Path, line, fmt.Sprintf("%s%s (%s:%d)", d.lead(), o.display, f.Path, line))
 	}, &lexErrors)
-	if stop < len(data) {
-		if partial != "" {
-			partial += "; "
-		}
-		partial += fmt.Sprintf("%s was read as text (endpoints only) from byte %d on: %s", safeName(p), stop, why)
-	}
-	return vals, partial
+	return s
 }
 
 // Hit is where a file holds a value a [Finder] looks for.
@@ -125,7 +137,7 @@ type Finder struct {
 func NewFinder(vals []Value) *Finder {
 	f := &Finder{want: map[string]bool{}, lexErrors: MaxLexErrors}
 	for _, v := range vals {
-		if v.Rule != RuleNewEndpoint && v.Rule != RuleNewCapability {
+		if !isValueRule(v.Rule) {
 			continue
 		}
 		k := v.Rule + "\x00" + v.Key
@@ -156,12 +168,9 @@ func (f *Finder) Find(name string, data []byte) (hits []Hit, partial string) {
 		}
 		kind = kindText
 	}
-	if len(data) > MaxFileScanBytes {
-		partial = fmt.Sprintf("only the first %d of %d bytes of %s were read (the per-file scan limit)", MaxFileScanBytes, len(data), safeName(name))
-		data = data[:MaxFileScanBytes]
-	}
-	lines := newLineCounter(data)
-	stop, why := scanFile(data, kind, func(o obs) {
+	s := &fileScan{data: data[:min(len(data), MaxFileScanBytes)], size: len(data)}
+	lines := newLineCounter(s.data)
+	s.stop, s.why = scanFile(s.data, kind, func(o obs) {
 		k := o.rule + "\x00" + o.key
 		if !f.want[k] {
 			return
@@ -170,13 +179,7 @@ func (f *Finder) Find(name string, data []byte) (hits []Hit, partial string) {
 		f.left--
 		hits = append(hits, Hit{Rule: o.rule, Key: o.key, Line: lines.at(o.off)})
 	}, &f.lexErrors)
-	if stop < len(data) {
-		if partial != "" {
-			partial += "; "
-		}
-		partial += fmt.Sprintf("%s was read as text (endpoints only) from byte %d on: %s", safeName(name), stop, why)
-	}
-	return hits, partial
+	return hits, s.partial(name, "read")
 }
 
 // binarySniffBytes is how much of a file is looked at to tell binary from text.

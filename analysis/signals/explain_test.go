@@ -219,3 +219,110 @@ func TestSafeName(t *testing.T) {
 		}
 	}
 }
+
+// NewValues uses Delta's read of a file when no limit shared with the version's other files cut it short
+// (the file is lexed once), and reads the file again by itself otherwise; either way it returns what a
+// read of the file by itself finds.
+func TestNewValuesReadsOnce(t *testing.T) {
+	all := []string{
+		RuleNewCapability + " fetch",
+		RuleNewEndpoint + " host:collect.evil-metrics.xyz",
+		RuleNewCapability + " env-serialisation",
+		RuleNewEndpoint + " host:beacon.tracker.io",
+	}
+	junk := strings.Repeat("\x01", MaxLexErrors) // spends the version's whole lexer-error budget
+	big := "fetch(\"https://collect.evil-metrics.xyz/x\");\n" + strings.Repeat("/", MaxFileScanBytes) + "\n"
+	emails := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "'u%d@evil.com';\n", i)
+		}
+		return b.String()
+	}
+	full := strings.Repeat("\n", MaxFileScanBytes)
+	var budgetFiles []string // files that spend the whole package scan budget before z.js
+	for i := range MaxPackageScanBytes / MaxFileScanBytes {
+		budgetFiles = append(budgetFiles, fmt.Sprintf("f%d.js", i), full)
+	}
+	tests := []struct {
+		name     string
+		from, to []string
+		path     string
+		once     bool     // Delta's read stands for NewValues'
+		keys     []string // "rule key", in file order
+		partial  string   // a part of partial ("" : none)
+	}{
+		{name: "changed file", from: []string{"b.js", explainBefore}, to: []string{"b.js", explainAfter},
+			path: "b.js", once: true, keys: all},
+		{name: "changed file over the per-file limit", from: []string{"b.js", explainBefore}, to: []string{"b.js", big},
+			path: "b.js", once: true, keys: all[:2], partial: "were scanned (the per-file scan limit)"},
+		{name: "lexer errors in the file itself", from: []string{"b.js", explainBefore},
+			to:   []string{"b.js", "fetch(\"https://collect.evil-metrics.xyz/x\");" + junk + "\x01 navigator.sendBeacon(\"https://beacon.tracker.io/b\")"},
+			path: "b.js", once: true, keys: []string{all[0], all[1], all[3]}, partial: "read as text (endpoints only) from byte"},
+		{name: "lexer-error budget spent by an earlier file", from: []string{"a.js", "x", "b.js", explainBefore},
+			to: []string{"a.js", junk, "b.js", explainAfter}, path: "b.js", keys: all},
+		{name: "package scan budget spent by earlier files", from: []string{"z.js", explainBefore},
+			to: append([]string{"z.js", explainAfter}, budgetFiles...), path: "z.js", keys: all},
+		{name: "value limit reached by an earlier file", from: []string{"b.js", explainBefore},
+			to: []string{"a.js", emails(MaxDistinctValues), "b.js", explainAfter}, path: "b.js", keys: all},
+		{name: "unchanged file", from: []string{"a.js", "x", "b.js", explainAfter}, to: []string{"a.js", "y", "b.js", explainAfter},
+			path: "b.js", once: true},
+		{name: "unchanged file over the per-file limit", from: []string{"b.js", big}, to: []string{"b.js", big},
+			path: "b.js", once: true, partial: "were scanned (the per-file scan limit)"},
+		{name: "unchanged file the previous read as text", from: []string{"a.js", junk, "b.js", explainAfter},
+			to: []string{"a.js", "x", "b.js", explainAfter}, path: "b.js", keys: []string{all[0], all[2]}},
+		{name: "unchanged file whose values the previous version forgot", from: []string{"a.js", emails(MaxDistinctValues), "b.js", explainAfter},
+			to: []string{"a.js", "x", "b.js", explainAfter}, path: "b.js", keys: all},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to := pkg(tc.from...), pkg(tc.to...)
+			c := DeltaChanges(from, to)
+			s := c.d.scans[tc.path]
+			if s == nil {
+				s = c.d.prev.files[tc.path]
+			}
+			if once := s != nil && s.alone; once != tc.once {
+				t.Errorf("Delta's read stands for NewValues': %v, want %v", once, tc.once)
+			}
+			vals, partial := c.NewValues(tc.path)
+			var keys []string
+			for _, v := range vals {
+				keys = append(keys, v.Rule+" "+v.Key)
+			}
+			if !reflect.DeepEqual(keys, tc.keys) {
+				t.Errorf("values %q, want %q", keys, tc.keys)
+			}
+			if (partial == "") != (tc.partial == "") || !strings.Contains(partial, tc.partial) {
+				t.Errorf("partial %q, want one with %q", partial, tc.partial)
+			}
+			checkNewValuesAlone(t, c, tc.path)
+		})
+	}
+}
+
+// checkNewValuesAlone checks that c.NewValues returns, for the files paths of c.To (all when none are
+// given), what a read of the file by itself returns.
+func checkNewValuesAlone(t testing.TB, c *Changes, paths ...string) {
+	t.Helper()
+	r := DeltaChanges(c.From, c.To)
+	if r.d == nil || r.d.prev == nil {
+		return
+	}
+	clear(r.d.scans)
+	for _, s := range r.d.prev.files {
+		s.alone = false
+	}
+	if len(paths) == 0 {
+		for _, f := range c.To.Files {
+			paths = append(paths, f.Path)
+		}
+	}
+	for _, p := range paths {
+		vals, partial := c.NewValues(p)
+		again, againPartial := r.NewValues(p)
+		if !reflect.DeepEqual(vals, again) || partial != againPartial {
+			t.Fatalf("NewValues(%q) = %+v, %q; read by itself: %+v, %q", p, vals, partial, again, againPartial)
+		}
+	}
+}

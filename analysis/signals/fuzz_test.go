@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzDelta feeds arbitrary previous/new file contents through Delta as JS, JSON, an extension-less bin
-// script and package.json: it must terminate without a panic and keep the invariants of checkInvariants.
+// script and package.json: it must terminate without a panic, keep the invariants of checkInvariants, and
+// NewValues must return what a read of each file by itself does.
 // Run it with: go test -fuzz FuzzDelta -fuzztime 60s ./analysis/signals/
 func FuzzDelta(f *testing.F) {
 	f.Add([]byte(baseJS), []byte(addLine("Bcc: 'phan@giftshop.club',")))
@@ -35,6 +36,7 @@ func FuzzDelta(f *testing.F) {
 		to := pkg("index.js", string(next), "lib/a.json", string(next), "bin/cli", string(next), "package.json", manifest(next), "setup.js", string(prev))
 		checkInvariants(t, to, Delta(from, to))
 		checkInvariants(t, to, Delta(nil, to))
+		checkNewValuesAlone(t, DeltaChanges(from, to))
 		raw := pkg("package.json", string(next), "index.ts", strings.ToUpper(string(next)))
 		checkInvariants(t, raw, Delta(pkg("package.json", string(prev)), raw))
 	})
