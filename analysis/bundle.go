@@ -356,18 +356,9 @@ func (s *bundleSearch) fromCommit(ctx context.Context) (string, string, error) {
 	if !ok {
 		return "", "the previous version is not in the registry", nil
 	}
-	files := make(map[string]string, len(from.Files))
-	for _, f := range from.Files {
-		files[f.Path] = source.BlobID(f.Data)
-	}
-	readFile := func(p string) ([]byte, error) {
-		if f, ok := from.File(p); ok {
-			return f.Data, nil
-		}
-		return nil, fmt.Errorf("%s: not in %s@%s", p, s.bc.req.Name, s.bc.req.From)
-	}
-	res, err := source.Resolve(ctx, s.bc.up.repo, source.ResolveRequest{Name: m.Name, Version: m.Version, GitHead: m.GitHead,
-		Directory: s.bc.up.claim.Directory, Files: files, ReadFile: readFile})
+	rr := resolveRequest(m, from)
+	rr.Directory = s.bc.up.claim.Directory
+	res, err := source.Resolve(ctx, s.bc.up.repo, rr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()

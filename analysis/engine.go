@@ -418,17 +418,7 @@ func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest
 	if len(claims) == 0 {
 		return nil, nil, nil, fmt.Errorf("%s@%s names no repository and none could be inferred from its homepage, bugs URL or README: nothing to compare with", req.Name, req.To)
 	}
-	files := make(map[string]string, len(pkg.Files))
-	for _, f := range pkg.Files {
-		files[f.Path] = source.BlobID(f.Data)
-	}
-	readFile := func(p string) ([]byte, error) {
-		if f, ok := pkg.File(p); ok {
-			return f.Data, nil
-		}
-		return nil, fs.ErrNotExist
-	}
-	rr := source.ResolveRequest{Name: m.Name, Version: m.Version, GitHead: m.GitHead, Files: files, ReadFile: readFile}
+	rr := resolveRequest(m, pkg)
 	if attested != "" {
 		rr.GitHead = attested
 	}
@@ -477,4 +467,20 @@ func (e *Engine) upstream(ctx context.Context, req Request, m *registry.Manifest
 		return nil, nil, nil, fmt.Errorf("no upstream repository could be fetched, so nothing was verified: %s", strings.Join(failures, "; "))
 	}
 	return best, bestRes, append(notes, failures...), nil
+}
+
+// resolveRequest asks source.Resolve for the upstream commit of the published version m, whose tarball
+// holds pkg: its files by blob id, and their contents for the tie-break.
+func resolveRequest(m *registry.Manifest, pkg *archive.Package) source.ResolveRequest {
+	files := make(map[string]string, len(pkg.Files))
+	for _, f := range pkg.Files {
+		files[f.Path] = source.BlobID(f.Data)
+	}
+	readFile := func(p string) ([]byte, error) {
+		if f, ok := pkg.File(p); ok {
+			return f.Data, nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	return source.ResolveRequest{Name: m.Name, Version: m.Version, GitHead: m.GitHead, Files: files, ReadFile: readFile}
 }
