@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,8 +43,8 @@ type GitServer struct {
 	backend     string
 	backendErr  error
 
-	mu  sync.Mutex
-	srv *httptest.Server
+	mu sync.Mutex
+	lb loopback // serves the fake (Start, Close)
 }
 
 // NewGitServer returns a server for the bare repositories under root.
@@ -56,22 +55,12 @@ func NewGitServer(root string) *GitServer {
 // Start starts a loopback HTTP server (127.0.0.1) and returns its base URL.
 // Calling Start again returns the same URL.
 func (s *GitServer) Start() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv == nil {
-		s.srv = httptest.NewServer(s)
-	}
-	return s.srv.URL
+	return s.lb.start(s)
 }
 
 // Close stops the server started by Start.
 func (s *GitServer) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-		s.srv = nil
-	}
+	s.lb.close()
 }
 
 // Hits returns the number of HTTP requests served so far.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,7 +119,7 @@ type GitHub struct {
 	rate          map[string]*ghRate
 	log           []GitHubRequest
 	violations    []string
-	srv           *httptest.Server
+	lb            loopback // serves the fake (Start, Close)
 }
 
 // GitHubApp is a GitHub App known to the fake. Its JWTs must be RS256-signed by the private key whose
@@ -353,23 +352,12 @@ func (g *GitHub) Validating() bool { return g.spec != nil }
 // Start serves the fake on a loopback address and returns its base URL (no trailing slash), which a
 // client uses like https://api.github.com (e.g. as GITHUB_API_URL). Calling it again returns the same URL.
 func (g *GitHub) Start() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.srv == nil {
-		g.srv = httptest.NewServer(g)
-	}
-	return g.srv.URL
+	return g.lb.start(g)
 }
 
 // Close stops the server started by Start.
 func (g *GitHub) Close() {
-	g.mu.Lock()
-	srv := g.srv
-	g.srv = nil
-	g.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	g.lb.close()
 }
 
 // SetClock makes the fake read the time from now (nil: time.Now), e.g. to expire tokens in a test.

@@ -13,7 +13,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -44,7 +43,7 @@ type NPMRegistry struct {
 	failStatus int
 	requests   int
 	log        []NPMRequest
-	srv        *httptest.Server
+	lb         loopback // serves the fake (Start, Close)
 }
 
 // NPMRequest records one request the registry received.
@@ -103,22 +102,15 @@ func NewNPMRegistry(prefix string) *NPMRegistry {
 // Start serves the registry on a new loopback httptest.Server (once; later calls return the same URL)
 // and returns the registry base URL, which always ends in "/" and includes the prefix.
 func (r *NPMRegistry) Start() (baseURL string) {
+	url := r.lb.start(r)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.srv == nil {
-		r.srv = httptest.NewServer(r)
-	}
-	return r.srv.URL + r.prefix
+	return url + r.prefix
 }
 
 // Close stops the server started by Start, if any.
 func (r *NPMRegistry) Close() {
-	r.mu.Lock()
-	srv := r.srv
-	r.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	r.lb.close()
 }
 
 // Publish adds (or replaces) name@version. Republishing the same version with different bytes is

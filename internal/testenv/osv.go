@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -38,7 +37,7 @@ type OSVServer struct {
 	failStatus int
 	requests   int
 	queries    []OSVQuery
-	srv        *httptest.Server
+	lb         loopback // serves the fake (Start, Close)
 }
 
 // OSVRecord is one advisory in the OSV schema (https://ossf.github.io/osv-schema/), with the fields the
@@ -108,22 +107,12 @@ func NewOSV() *OSVServer {
 // Start serves the API on a loopback address (once) and returns its base URL, e.g.
 // "http://127.0.0.1:PORT"; clients POST to base + "/v1/query".
 func (s *OSVServer) Start() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv == nil {
-		s.srv = httptest.NewServer(s)
-	}
-	return s.srv.URL
+	return s.lb.start(s)
 }
 
 // Close stops the server started by Start, if any.
 func (s *OSVServer) Close() {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	s.lb.close()
 }
 
 // Add publishes record v as an advisory about ecosystem package name. Affected entries with an empty

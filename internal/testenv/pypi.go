@@ -3,7 +3,6 @@ package testenv
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ type PyPIServer struct {
 	failLeft   int
 	failStatus int
 	requests   int
-	srv        *httptest.Server
+	lb         loopback // serves the fake (Start, Close)
 }
 
 // PyPIRelease is the metadata of one release the server publishes.
@@ -62,22 +61,12 @@ func NewPyPI() *PyPIServer {
 // Start serves the API on a loopback address (once) and returns its base URL, e.g.
 // "http://127.0.0.1:PORT"; clients GET base + "/pypi/{name}/{version}/json".
 func (s *PyPIServer) Start() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv == nil {
-		s.srv = httptest.NewServer(s)
-	}
-	return s.srv.URL
+	return s.lb.start(s)
 }
 
 // Close stops the server started by Start, if any.
 func (s *PyPIServer) Close() {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	s.lb.close()
 }
 
 // Add publishes release version of project name (replacing an earlier release of the same normalised

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ type ScorecardServer struct {
 	padTo      int
 	requests   int
 	paths      []string
-	srv        *httptest.Server
+	lb         loopback // serves the fake (Start, Close)
 }
 
 // ScorecardResult is one stored result. Zero Date is served as 2025-09-01.
@@ -56,22 +55,12 @@ func NewScorecard() *ScorecardServer {
 
 // Start serves the API on a loopback address (once) and returns its base URL.
 func (s *ScorecardServer) Start() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv == nil {
-		s.srv = httptest.NewServer(s)
-	}
-	return s.srv.URL
+	return s.lb.start(s)
 }
 
 // Close stops the server started by Start, if any.
 func (s *ScorecardServer) Close() {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	s.lb.close()
 }
 
 // Add stores r, replacing an earlier result for the same repository.
